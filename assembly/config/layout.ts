@@ -1,0 +1,47 @@
+// Memory layout of the config-space store.
+//
+// Every function owns one block of three byte planes, allocated when the function is added and
+// reused (never freed) when a slot is removed and later refilled:
+//
+//   block + 0x0000  config   the register bytes the guest reads
+//   block + 0x1000  wmask    1 = the bit takes the written value
+//   block + 0x2000  w1cmask  1 = writing 1 clears the bit (write-1-to-clear)
+//
+// A write of byte v over old byte o is   ((o & ~wmask) | (v & wmask)) & ~(v & w1cmask).
+// The policy layer guarantees wmask & w1cmask == 0 for every byte.
+//
+// Functions are found without a search: each PCI segment has a direct table of 65536 u16 entries
+// indexed by bus<<8 | device<<3 | function, holding slot+1 (0 = no function there).
+//
+//   slot table (per segment)  [bus:dev.fn] -> slot+1       128 KiB, allocated on first use
+//   slotBlock[slot]           -> block address (u32)
+//   slotSize[slot]            -> 256 or 4096 (config space size), 0 = free slot
+//   slotAddr[slot]            -> seg<<16 | bus<<8 | dev<<3 | fn
+
+/** Size of one plane: the largest (PCIe extended) configuration space. */
+export const PLANE_SIZE: u32 = 4096;
+export const PLANE_CONFIG: u32 = 0;
+export const PLANE_WMASK: u32 = 1;
+export const PLANE_W1C: u32 = 2;
+export const PLANE_COUNT: u32 = 3;
+export const BLOCK_SIZE: u32 = PLANE_SIZE * PLANE_COUNT;
+
+/** Conventional PCI configuration space size (PCI Local Bus 3.0 §6.1). */
+export const CONVENTIONAL_SIZE: u32 = 256;
+
+/** Caps, documented in docs/limits.md. */
+export const MAX_SEGMENTS: u32 = 16;
+export const MAX_FUNCTIONS: u32 = 4096;
+
+/** Status codes returned across the Wasm boundary (never thrown). */
+export const OK: i32 = 0;
+export const ERR_RANGE: i32 = -1;
+export const ERR_EXISTS: i32 = -2;
+export const ERR_FULL: i32 = -3;
+export const ERR_NOT_FOUND: i32 = -4;
+
+/** All-ones for an access of `size` bytes; invalid sizes read as a full dword of ones. */
+// @ts-ignore: decorator
+@inline export function onesFor(size: i32): u32 {
+  return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff;
+}

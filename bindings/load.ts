@@ -1,0 +1,63 @@
+// Loads the Wasm core from inline bytes (default), a precompiled WebAssembly.Module (workerd and
+// other hosts that cannot compile at run time), a BufferSource, or a URL. Web APIs only.
+import { WasmCore } from './wasm-core.js';
+import { wasmBase64 } from './generated/wasm-inline.js';
+
+/** Where the Wasm core comes from. */
+export type WasmSource = WebAssembly.Module | BufferSource | URL;
+
+/** Raised when the Wasm core cannot be loaded; says which source and why. */
+export class WasmLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WasmLoadError';
+  }
+}
+
+let inlineModule: Promise<WebAssembly.Module> | undefined;
+
+/** Decodes the Wasm bytes embedded in the bundle. */
+export function inlineWasmBytes(): Uint8Array {
+  const text = atob(wasmBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+async function compile(source: WasmSource | undefined): Promise<WebAssembly.Module> {
+  if (source === undefined) {
+    inlineModule ??= WebAssembly.compile(inlineWasmBytes() as BufferSource);
+    return inlineModule;
+  }
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof URL) {
+    const response = await fetch(source);
+    if (!response.ok) throw new WasmLoadError(`wasm: fetching ${source.href} failed: HTTP ${response.status}`);
+    return WebAssembly.compile(await response.arrayBuffer());
+  }
+  return WebAssembly.compile(source);
+}
+
+/** Compiles (once for the inline bytes) and instantiates a fresh core: each call is a separate bus state. */
+export async function loadWasmCore(source?: WasmSource): Promise<WasmCore> {
+  const what = source === undefined ? 'the inline module' : source instanceof URL ? source.href
+    : source instanceof WebAssembly.Module ? 'the given WebAssembly.Module' : 'the given bytes';
+  let module: WebAssembly.Module;
+  try {
+    module = await compile(source);
+  } catch (e) {
+    if (e instanceof WasmLoadError) throw e;
+    throw new WasmLoadError(`wasm: ${what} is not a valid WebAssembly module: ${(e as Error).message}`, { cause: e });
+  }
+  const names = WebAssembly.Module.exports(module).map((d) => d.name);
+  for (const required of ['memory', 'stagingAddress', 'configRead', 'mmioRead', 'ioRead']) {
+    if (!names.includes(required)) {
+      throw new WasmLoadError(`wasm: ${what} is not the vpci core (no export "${required}")`);
+    }
+  }
+  try {
+    return new WasmCore(await WebAssembly.instantiate(module, {}));
+  } catch (e) {
+    throw new WasmLoadError(`wasm: instantiating ${what} failed: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,151 @@
+// The bus: a core (Wasm or TypeScript) loaded with a topology, behind the contract API of
+// ARCHITECTURE.md §8. This layer parses BDF strings and converts values; the PCI behaviour is
+// all in the core, so both backends answer every access the same way.
+import { loadWasmCore } from '../bindings/load.js';
+import type { WasmSource } from '../bindings/load.js';
+import type { BackendKind, CoreBackend } from './core/backend.js';
+import { statusText } from './core/backend.js';
+import { TsCore } from './core/ts/ts-core.js';
+import { ArgumentError, TopologyError } from './errors.js';
+import type { FunctionDump } from './lspci/index.js';
+import { defaultTopology, parseBdf, resolveTopology } from './topology/index.js';
+import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
+
+export interface BusOptions {
+  /** 'wasm' (default) or 'ts', the pure-TypeScript twin. */
+  backend?: BackendKind;
+  /** A topology object, its JSON text, or a resolved topology; default: the built-in one. */
+  topology?: Topology | string | ResolvedTopology;
+  /** Where the Wasm core comes from (default: the bytes inlined in the bundle). */
+  wasm?: WasmSource;
+  /** Names the topology in error messages. */
+  source?: string;
+  /** Reads files a topology's templates name (the Node runtime passes one). */
+  readFile?: FileReader;
+}
+
+/** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
+const MAX_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isResolved(t: unknown): t is ResolvedTopology {
+  return typeof t === 'object' && t !== null && 'functions' in t && Array.isArray((t as ResolvedTopology).functions);
+}
+
+/** Creates a bus: resolves the topology (validating it fully), then loads it into a fresh core. */
+export async function createBus(options: BusOptions = {}): Promise<Bus> {
+  const backend = options.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'ts') throw new ArgumentError(`backend: "${String(backend)}" is not "wasm" or "ts"`);
+  const input = options.topology ?? defaultTopology;
+  const topology = isResolved(input) ? input
+    : await resolveTopology(input, { source: options.source, readFile: options.readFile });
+  const core: CoreBackend = backend === 'wasm' ? await loadWasmCore(options.wasm) : new TsCore();
+  return new Bus(core, topology);
+}
+
+export class Bus {
+  private readonly bdfCache = new Map<string, FunctionAddress>();
+
+  constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology) {
+    for (const s of topology.segments) {
+      if (!s.ecam) continue;
+      const status = core.setEcam(s.segment, s.ecam.base, s.ecam.busStart, s.ecam.busEnd);
+      if (status < 0) throw new TopologyError(topology.source, `segments(${s.segment}).ecam`, statusText(status));
+    }
+    for (const f of topology.functions) {
+      const slot = core.addFunction(f.seg, f.bus, f.dev, f.fn, f.planes.size);
+      if (slot < 0) throw new TopologyError(topology.source, f.bdf, `cannot add the function: ${statusText(slot)}`);
+      core.loadPlanes(slot, f.planes.config, f.planes.wmask, f.planes.w1cmask);
+    }
+  }
+
+  /** 'wasm' or 'ts'. */
+  get backend(): BackendKind {
+    return this.core.kind;
+  }
+
+  /** The functions of the topology, in its order. */
+  functions(): readonly ResolvedFunction[] {
+    return this.topology.functions;
+  }
+
+  private address(bdf: string): FunctionAddress {
+    let a = this.bdfCache.get(bdf);
+    if (a === undefined) {
+      a = parseBdf(bdf);
+      this.bdfCache.set(bdf, a);
+    }
+    return a;
+  }
+
+  /**
+   * Reads `size` (1, 2 or 4) bytes of a function's config space. Absent functions, offsets past
+   * the space and accesses crossing a dword read all ones (see README "Access rules").
+   */
+  configRead(bdf: string, offset: number, size: number): number {
+    const a = this.address(bdf);
+    return this.core.configRead(a.seg, a.bus, a.dev, a.fn, offset, size);
+  }
+
+  /** Writes config space through the function's write masks; what cannot be written is dropped. */
+  configWrite(bdf: string, offset: number, size: number, value: number): void {
+    const a = this.address(bdf);
+    this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value);
+  }
+
+  /** An MMIO read of 1, 2, 4 or 8 bytes (8 returns a bigint). Nothing decoded: all ones. */
+  mmioRead(addr: number | bigint, size: 8): bigint;
+  mmioRead(addr: number | bigint, size: number): number;
+  mmioRead(addr: number | bigint, size: number): number | bigint {
+    let a: number;
+    if (typeof addr === 'bigint') {
+      if (addr < 0n || addr > MAX_ADDRESS) return size === 8 ? 0xffffffffffffffffn : onesFor(size);
+      a = Number(addr);
+    } else {
+      a = addr;
+    }
+    const lo = this.core.mmioRead(a, size);
+    if (size !== 8) return lo;
+    return (BigInt(this.core.mmioReadHigh()) << 32n) | BigInt(lo);
+  }
+
+  /** An MMIO write of 1, 2, 4 or 8 bytes (value: number, or bigint for 8). */
+  mmioWrite(addr: number | bigint, size: number, value: number | bigint): void {
+    let a: number;
+    if (typeof addr === 'bigint') {
+      if (addr < 0n || addr > MAX_ADDRESS) return;
+      a = Number(addr);
+    } else {
+      a = addr;
+    }
+    if (typeof value === 'bigint') {
+      this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
+    } else {
+      this.core.mmioWrite(a, size, value >>> 0, size === 8 ? Math.floor(value / 4294967296) >>> 0 : 0);
+    }
+  }
+
+  /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
+  ioRead(port: number, size: number): number {
+    return this.core.ioRead(port, size);
+  }
+
+  ioWrite(port: number, size: number, value: number): void {
+    this.core.ioWrite(port, size, value);
+  }
+
+  /** Every function's config space as the guest reads it (dword reads), for lspci-style output. */
+  dump(): FunctionDump[] {
+    return this.topology.functions.map((f) => {
+      const config = new Uint8Array(f.planes.size);
+      const view = new DataView(config.buffer);
+      for (let off = 0; off < config.length; off += 4) {
+        view.setUint32(off, this.core.configRead(f.seg, f.bus, f.dev, f.fn, off, 4), true);
+      }
+      return { seg: f.seg, bus: f.bus, dev: f.dev, fn: f.fn, config };
+    });
+  }
+}
+
+function onesFor(size: number): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+}

@@ -1,0 +1,32 @@
+// The `vpci` command line. Each command is one file; errors print one line naming the place
+// (file, field) and set a non-zero exit status.
+import { Command, CommanderError } from 'commander';
+import { VpciError } from '../errors.js';
+import { demoCommand } from './demo-command.js';
+import { lspciCommand } from './lspci-command.js';
+
+export function program(): Command {
+  const root = new Command('vpci')
+    .description('vpci: an emulated PCI/PCIe bus (WebAssembly core, pure-TypeScript twin)')
+    .exitOverride()
+    .addCommand(demoCommand(), { isDefault: true })
+    .addCommand(lspciCommand());
+  // Errors come back to main() as exceptions instead of exiting the process.
+  for (const sub of root.commands) sub.exitOverride();
+  return root;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof VpciError) {
+      process.stderr.write(`vpci: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

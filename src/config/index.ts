@@ -1,0 +1,11 @@
+export { ConfigPlanes } from './planes.js';
+export { buildPlanes } from './build.js';
+export { clonePlanes } from './template.js';
+export type { TemplateSource, TemplateBarSize } from './template.js';
+export type { FunctionDescriptor } from './descriptor.js';
+export type { BarDescriptor, BarKind, RomDescriptor } from './bars.js';
+export type { CapabilityDescriptor, PciePortType } from './capabilities.js';
+export { CapId, walkCapabilities } from './capabilities.js';
+export type { ExtendedCapabilityDescriptor } from './extended-capabilities.js';
+export { ExtCapId, walkExtendedCapabilities } from './extended-capabilities.js';
+export { Reg, Command, StatusBits, STATUS_W1C, COMMAND_WRITABLE, HeaderType } from './registers.js';

@@ -1,0 +1,11 @@
+export { hostBridge } from './host-bridge.js';
+export type { HostBridgeOptions } from './host-bridge.js';
+export { testEndpoint } from './test-endpoint.js';
+export type { TestEndpointOptions } from './test-endpoint.js';
+export { pciBridge } from './pci-bridge.js';
+export type { PciBridgeOptions } from './pci-bridge.js';
+export { rootPort } from './root-port.js';
+export type { RootPortOptions } from './root-port.js';
+export { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
+export { deviceModels, createFromModel } from './registry.js';
+export type { DeviceModel, FunctionSource } from './registry.js';

@@ -1,0 +1,62 @@
+// The built-in device models a topology names with "model": each turns an options object into
+// one function's config-space source (a descriptor, or a template cloned from a real dump).
+import type { FunctionDescriptor, TemplateSource } from '../config/index.js';
+import { DescriptorError } from '../errors.js';
+import { hostBridge } from './host-bridge.js';
+import { pciBridge } from './pci-bridge.js';
+import { rootPort } from './root-port.js';
+import { testEndpoint } from './test-endpoint.js';
+import { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
+
+/** What a model yields for one function. */
+export type FunctionSource = { descriptor: FunctionDescriptor } | { template: TemplateSource };
+
+export interface DeviceModel {
+  /** What the model is, for `--help` and the README. */
+  readonly summary: string;
+  /** Option names the model accepts (anything else is refused). */
+  readonly options: readonly string[];
+  create(options: Record<string, unknown>): FunctionSource;
+}
+
+export const deviceModels: Readonly<Record<string, DeviceModel>> = {
+  'host-bridge': {
+    summary: 'host bridge, class 06/00, no BARs',
+    options: ['vendorId', 'deviceId'],
+    create: (o) => ({ descriptor: hostBridge(o as Parameters<typeof hostBridge>[0]) }),
+  },
+  'test-endpoint': {
+    summary: 'endpoint with mem32, io, mem64 prefetchable and mem64 BARs, a ROM, INTA, PM and MSI',
+    options: ['vendorId', 'deviceId', 'interruptPin', 'msiVectors'],
+    create: (o) => ({ descriptor: testEndpoint(o as Parameters<typeof testEndpoint>[0]) }),
+  },
+  'pci-bridge': {
+    summary: 'PCI-to-PCI bridge (type 1 header) with PM and MSI',
+    options: ['io32'],
+    create: (o) => ({ descriptor: pciBridge(o as Parameters<typeof pciBridge>[0]) }),
+  },
+  'root-port': {
+    summary: 'PCI Express root port (type 1, PCIe capability, 4 KiB config space, DSN)',
+    options: ['serial'],
+    create: (o) => ({ descriptor: rootPort(o as Parameters<typeof rootPort>[0]) }),
+  },
+  'firecracker-virtio-blk': {
+    summary: "virtio-blk config space cloned from a real Firecracker VM's sysfs dump",
+    options: [],
+    create: () => ({ template: firecrackerVirtioBlk() }),
+  },
+};
+
+/** Looks up a model and checks its option names; DescriptorError paths are relative to the device. */
+export function createFromModel(name: string, options: Record<string, unknown> | undefined): FunctionSource {
+  const model = Object.hasOwn(deviceModels, name) ? deviceModels[name] : undefined;
+  if (!model) throw new DescriptorError('model', `"${name}" is not a model (known: ${Object.keys(deviceModels).join(', ')})`);
+  const opts = options ?? {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new DescriptorError('options', 'must be an object');
+  for (const key of Object.keys(opts)) {
+    if (!model.options.includes(key)) {
+      throw new DescriptorError(`options.${key}`, `is not an option of ${name} (it takes: ${model.options.join(', ') || 'none'})`);
+    }
+  }
+  return model.create(opts);
+}

@@ -1,0 +1,14 @@
+// vpci: an emulated PCI/PCIe bus with a WebAssembly core and a pure-TypeScript twin.
+// The library entry: Web APIs and ES2022 only (Node-only code lives in src/runtime/node and src/cli).
+export { createBus, Bus } from './bus.js';
+export type { BusOptions } from './bus.js';
+export type { BackendKind, CoreBackend } from './core/backend.js';
+export { Status, Limits } from './core/backend.js';
+export { TsCore } from './core/ts/ts-core.js';
+export { loadWasmCore, WasmLoadError } from '../bindings/load.js';
+export type { WasmSource } from '../bindings/load.js';
+export { VpciError, TopologyError, DescriptorError, ArgumentError } from './errors.js';
+export * from './topology/index.js';
+export * from './config/index.js';
+export * from './devices/index.js';
+export * from './lspci/index.js';

@@ -1,0 +1,2 @@
+// vpci/node: the Node runtime adapter (file access for topology files and their templates).
+export { loadTopologyFile, fileReader } from './topology-file.js';

@@ -1,0 +1,37 @@
+// PCI function addresses: "BB:DD.F" or "SSSS:BB:DD.F", hexadecimal as lspci prints them.
+import { ArgumentError } from '../errors.js';
+
+export interface FunctionAddress {
+  seg: number;
+  bus: number;
+  dev: number;
+  fn: number;
+}
+
+const BDF = /^(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/;
+
+/** Parses a BDF; returns a reason string instead of throwing, for callers that name the place. */
+export function parseBdfOrReason(text: unknown): FunctionAddress | string {
+  if (typeof text !== 'string') return `${JSON.stringify(text)} is not a string like "00:1f.3" or "0000:00:1f.3"`;
+  const m = BDF.exec(text);
+  if (!m) return `"${text}" is not a BDF like "00:1f.3" or "0000:00:1f.3"`;
+  const seg = m[1] === undefined ? 0 : parseInt(m[1], 16);
+  const bus = parseInt(m[2], 16);
+  const dev = parseInt(m[3], 16);
+  const fn = parseInt(m[4], 10);
+  if (dev > 0x1f) return `"${text}": device 0x${dev.toString(16)} is above 0x1f`;
+  return { seg, bus, dev, fn };
+}
+
+/** Parses a BDF or throws ArgumentError. */
+export function parseBdf(text: string): FunctionAddress {
+  const r = parseBdfOrReason(text);
+  if (typeof r === 'string') throw new ArgumentError(`bdf: ${r}`);
+  return r;
+}
+
+/** Canonical "SSSS:BB:DD.F". */
+export function formatBdf(a: FunctionAddress, withSegment = true): string {
+  const h = (v: number, n: number) => v.toString(16).padStart(n, '0');
+  return `${withSegment ? `${h(a.seg, 4)}:` : ''}${h(a.bus, 2)}:${h(a.dev, 2)}.${a.fn}`;
+}

@@ -1,0 +1,17 @@
+// The built-in default topology: what `vpci` shows with no --topology, and what createBus()
+// builds when given none.
+import type { Topology } from './types.js';
+
+export const defaultTopology: Topology = {
+  name: 'default',
+  segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0, 255] } }],
+  devices: [
+    { bdf: '00:00.0', model: 'host-bridge', name: 'host bridge' },
+    { bdf: '00:01.0', model: 'test-endpoint', name: 'test endpoint' },
+    { bdf: '00:02.0', model: 'firecracker-virtio-blk', name: 'virtio-blk (cloned from Firecracker)' },
+    { bdf: '00:03.0', model: 'test-endpoint', name: 'multi-function device, function 0' },
+    { bdf: '00:03.1', model: 'test-endpoint', name: 'multi-function device, function 1', options: { interruptPin: 2 } },
+    { bdf: '00:04.0', model: 'pci-bridge', name: 'PCI-to-PCI bridge' },
+    { bdf: '00:05.0', model: 'root-port', name: 'PCIe root port' },
+  ],
+};

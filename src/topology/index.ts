@@ -1,0 +1,8 @@
+export { resolveTopology } from './resolve.js';
+export type { ResolveOptions } from './resolve.js';
+export { defaultTopology } from './default.js';
+export { parseBdf, formatBdf } from './bdf.js';
+export type { FunctionAddress } from './bdf.js';
+export type {
+  Topology, TopologyDevice, TemplateSpec, SegmentSpec, ResolvedTopology, ResolvedFunction, ResolvedSegment, FileReader,
+} from './types.js';

@@ -1,0 +1,80 @@
+// The topology: what functions exist where, and how config space is reached. Written in code or
+// as JSON (see README "Topology files"); numbers may be JSON numbers or "0x..." strings.
+import type { ConfigPlanes, FunctionDescriptor } from '../config/index.js';
+
+/** A template: a real config-space dump and the sizes of its BARs. */
+export interface TemplateSpec {
+  /** The dump as hex digit pairs (256 or 4096 bytes). */
+  configHex?: string;
+  /** `lspci -xxx` / `-xxxx` text holding the function (inline). */
+  lspci?: string;
+  /** A file of `lspci -xxx` / `-xxxx` text (needs a file reader: the Node runtime gives one). */
+  lspciFile?: string;
+  /** Which function of an lspci dump to take ("00:03.0"); default: the only one. */
+  function?: string;
+  /** The binary sysfs `config` file of the function. */
+  configFile?: string;
+  /** The sysfs `resource` file: BAR sizes. */
+  resourceFile?: string;
+  /** Explicit BAR sizes (index 0-5, 6 = ROM); they override the resource file's. */
+  barSizes?: { index: number; size: number | string | bigint }[];
+}
+
+export interface TopologyDevice {
+  /** "BB:DD.F" or "SSSS:BB:DD.F". */
+  bdf: string;
+  /** A label for listings. */
+  name?: string;
+  /** A built-in model (see deviceModels), with its options. */
+  model?: string;
+  options?: Record<string, unknown>;
+  /** A device described field by field. */
+  descriptor?: FunctionDescriptor;
+  /** A device cloned from a real dump. */
+  template?: TemplateSpec;
+}
+
+export interface SegmentSpec {
+  segment: number;
+  /** The ECAM window; `false` for none (segment 0 is still reached through 0xCF8/0xCFC). */
+  ecam?: { base: number | string | bigint; buses?: [number, number] } | false;
+}
+
+export interface Topology {
+  name?: string;
+  /** Default: segment 0 with an ECAM window at 0xB0000000 for buses 0-255. */
+  segments?: SegmentSpec[];
+  devices: TopologyDevice[];
+}
+
+/** A function ready to load into a core. */
+export interface ResolvedFunction {
+  seg: number;
+  bus: number;
+  dev: number;
+  fn: number;
+  /** Canonical "SSSS:BB:DD.F". */
+  bdf: string;
+  name: string;
+  /** The model name, "descriptor" or "template". */
+  kind: string;
+  planes: ConfigPlanes;
+  /** Sizes of the implemented BARs (6 = ROM), for listings. */
+  barSizes: { index: number; size: bigint }[];
+}
+
+export interface ResolvedSegment {
+  segment: number;
+  /** Undefined when the segment has no ECAM window. */
+  ecam?: { base: number; busStart: number; busEnd: number };
+}
+
+export interface ResolvedTopology {
+  name: string;
+  source: string;
+  segments: ResolvedSegment[];
+  functions: ResolvedFunction[];
+}
+
+/** Reads a file named by a topology (relative to it); given by the runtime adapter. */
+export type FileReader = (path: string) => Promise<Uint8Array>;
