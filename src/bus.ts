@@ -25,7 +25,27 @@ export interface BusOptions {
 }
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
-const MAX_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_ADDRESS = Number.MAX_SAFE_INTEGER;
+const MAX_ADDRESS_BIG = BigInt(MAX_ADDRESS);
+
+/**
+ * The embedder-facing checks the numeric boundary cannot make: Wasm would truncate 1.5 to 1 and
+ * take 2^32 + 0xCF8 modulo 2^32, so sizes, offsets, ports and addresses that are not exact
+ * integers in range never reach a core. Both backends then see only well-formed numbers.
+ */
+function isSize(size: number, max: number): boolean {
+  return size === 1 || size === 2 || size === 4 || (size === 8 && max === 8);
+}
+
+function isIndex(v: number, max: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+/** A number address, or -1 when it is not an integer in [0, 2^53). */
+function toAddress(addr: number | bigint): number {
+  if (typeof addr === 'bigint') return addr >= 0n && addr <= MAX_ADDRESS_BIG ? Number(addr) : -1;
+  return Number.isInteger(addr) && addr >= 0 && addr <= MAX_ADDRESS ? addr : -1;
+}
 
 function isResolved(t: unknown): t is ResolvedTopology {
   return typeof t === 'object' && t !== null && 'functions' in t && Array.isArray((t as ResolvedTopology).functions);
@@ -83,12 +103,15 @@ export class Bus {
    */
   configRead(bdf: string, offset: number, size: number): number {
     const a = this.address(bdf);
+    if (!isSize(size, 4)) return 0xffffffff;
+    if (!isIndex(offset, 0xfff)) return onesFor(size);
     return this.core.configRead(a.seg, a.bus, a.dev, a.fn, offset, size);
   }
 
   /** Writes config space through the function's write masks; what cannot be written is dropped. */
   configWrite(bdf: string, offset: number, size: number, value: number): void {
     const a = this.address(bdf);
+    if (!isSize(size, 4) || !isIndex(offset, 0xfff)) return;
     this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value);
   }
 
@@ -96,13 +119,9 @@ export class Bus {
   mmioRead(addr: number | bigint, size: 8): bigint;
   mmioRead(addr: number | bigint, size: number): number;
   mmioRead(addr: number | bigint, size: number): number | bigint {
-    let a: number;
-    if (typeof addr === 'bigint') {
-      if (addr < 0n || addr > MAX_ADDRESS) return size === 8 ? 0xffffffffffffffffn : onesFor(size);
-      a = Number(addr);
-    } else {
-      a = addr;
-    }
+    if (!isSize(size, 8)) return 0xffffffff;
+    const a = toAddress(addr);
+    if (a < 0) return size === 8 ? 0xffffffffffffffffn : onesFor(size);
     const lo = this.core.mmioRead(a, size);
     if (size !== 8) return lo;
     return (BigInt(this.core.mmioReadHigh()) << 32n) | BigInt(lo);
@@ -110,13 +129,8 @@ export class Bus {
 
   /** An MMIO write of 1, 2, 4 or 8 bytes (value: number, or bigint for 8). */
   mmioWrite(addr: number | bigint, size: number, value: number | bigint): void {
-    let a: number;
-    if (typeof addr === 'bigint') {
-      if (addr < 0n || addr > MAX_ADDRESS) return;
-      a = Number(addr);
-    } else {
-      a = addr;
-    }
+    const a = toAddress(addr);
+    if (a < 0 || !isSize(size, 8)) return;
     if (typeof value === 'bigint') {
       this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
     } else {
@@ -126,10 +140,13 @@ export class Bus {
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
   ioRead(port: number, size: number): number {
+    if (!isSize(size, 4)) return 0xffffffff;
+    if (!isIndex(port, 0xffff)) return onesFor(size);
     return this.core.ioRead(port, size);
   }
 
   ioWrite(port: number, size: number, value: number): void {
+    if (!isSize(size, 4) || !isIndex(port, 0xffff)) return;
     this.core.ioWrite(port, size, value);
   }
 

@@ -18,8 +18,16 @@ export function program(): Command {
 
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  const root = program();
+  // demo is the default command, so without this check a mistyped command name would be
+  // reported as an extra argument to demo.
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-') && first !== 'help' && !root.commands.some((c) => c.name() === first)) {
+    process.stderr.write(`vpci: unknown command "${first}" (commands: ${root.commands.map((c) => c.name()).join(', ')}; see vpci --help)\n`);
+    return 2;
+  }
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await root.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -12,6 +12,8 @@ import { Reg, StatusBits } from './registers.js';
 export interface TemplateBarSize {
   index: number;
   size: number | bigint;
+  /** Where the size came from, for errors (default `barSizes[i]`). */
+  path?: string;
 }
 
 export interface TemplateSource {
@@ -37,19 +39,26 @@ export function clonePlanes(t: TemplateSource): ConfigPlanes {
   if (headerType !== 0 && headerType !== 1) {
     throw new DescriptorError('config', `header type ${headerType} is not supported (0 endpoint, 1 bridge)`);
   }
-  const planes = new ConfigPlanes(bytes.length as 256 | 4096);
+  const hasCaps = ((bytes[Reg.STATUS] | (bytes[Reg.STATUS + 1] << 8)) & StatusBits.CAP_LIST) !== 0;
+  const caps = hasCaps ? walkCapabilities(bytes) : [];
+  // A function with a PCI Express capability has the 4 KiB space even when only 256 bytes were
+  // dumped (the rest reads zero: no extended capabilities). A 4096-byte dump without one keeps
+  // its 4 KiB too: Linux reads the extended space of host bridges, so such a dump is what the
+  // real device answered.
+  const express = caps.some((c) => c.id === CapId.PCIE);
+  const planes = new ConfigPlanes(express || bytes.length === 4096 ? 4096 : 256);
   planes.config.set(bytes);
-  const hasCaps = (planes.get(Reg.STATUS, 2) & StatusBits.CAP_LIST) !== 0;
-  const caps = hasCaps ? walkCapabilities(planes.config) : [];
-  const express = bytes.length === 4096 && caps.some((c) => c.id === CapId.PCIE);
 
   const count = barCount(headerType);
   const seen = new Set<number>();
+  const upperHalves = new Map<number, number>();
   (t.barSizes ?? []).forEach((b, i) => {
-    const path = `barSizes[${i}]`;
+    const path = b.path ?? `barSizes[${i}]`;
     if (!Number.isInteger(b.index) || b.index < 0 || (b.index >= count && b.index !== 6)) {
       throw new DescriptorError(`${path}.index`, `${b.index} is not a BAR index (0..${count - 1}, 6 = ROM)`);
     }
+    const lower = upperHalves.get(b.index);
+    if (lower !== undefined) throw new DescriptorError(`${path}.index`, `BAR ${b.index} is the upper half of 64-bit BAR ${lower}`);
     if (seen.has(b.index)) throw new DescriptorError(`${path}.index`, `BAR ${b.index} is given twice`);
     seen.add(b.index);
     const size = typeof b.size === 'bigint' ? b.size : Number.isSafeInteger(b.size) ? BigInt(b.size) : -1n;
@@ -71,11 +80,11 @@ export function clonePlanes(t: TemplateSource): ConfigPlanes {
     if (is64 && b.index + 1 >= count) throw new DescriptorError(`${path}.index`, `the dump's 64-bit BAR ${b.index} has no upper half`);
     if (is64 && seen.has(b.index + 1)) throw new DescriptorError(`${path}.index`, `BAR ${b.index + 1} is the upper half of 64-bit BAR ${b.index}`);
     barMasksFromRegister(planes, b.index, size);
-    if (is64) seen.add(b.index + 1);
+    if (is64) upperHalves.set(b.index + 1, b.index);
   });
   // A BAR whose register is non-zero is implemented; without a size it cannot be sized.
   for (let i = 0; i < count; i++) {
-    if (seen.has(i)) continue;
+    if (seen.has(i) || upperHalves.has(i)) continue;
     if (planes.get(Reg.BAR0 + 4 * i, 4) !== 0) {
       throw new DescriptorError('barSizes', `BAR ${i} is implemented in the dump (0x${planes.get(Reg.BAR0 + 4 * i, 4).toString(16)}) but has no size`);
     }

@@ -96,6 +96,7 @@ function resolveSegments(topology: Topology, fail: (p: string, m: string) => nev
     }
     const b = base as number;
     const end = b + (busEnd - busStart + 1) * 0x100000;
+    if (end > 2 ** 53) fail(`${path}.ecam.base`, `the window ends at 0x${end.toString(16)}, past 2^53 (addresses there are never decoded)`);
     for (const o of out) {
       if (o.ecam && b < o.ecam.base + (o.ecam.busEnd - o.ecam.busStart + 1) * 0x100000 && o.ecam.base < end) {
         fail(`${path}.ecam.base`, `the window overlaps segment ${o.segment}'s ECAM window`);
@@ -126,7 +127,14 @@ async function buildFunction(
       return prefixed('descriptor', () => fromDescriptor('descriptor', normalizeNumbers(device.descriptor) as FunctionDescriptor));
     }
     const template = await loadTemplate(device.template!, `${path}.template`, source, readFile, fail);
-    return prefixed('template', () => fromTemplate('template', template));
+    // The dump's own errors name the field the dump came from.
+    const dumpField = (['configHex', 'lspci', 'lspciFile', 'configFile'] as const).find((k) => device.template![k] !== undefined)!;
+    try {
+      return prefixed('template', () => fromTemplate('template', template));
+    } catch (e) {
+      if (e instanceof DescriptorError && e.path === 'template.config') throw new DescriptorError(`template.${dumpField}`, e.problem);
+      throw e;
+    }
   } catch (e) {
     if (e instanceof DescriptorError) fail(`${path}.${e.path}`, e.problem);
     throw e;
@@ -211,27 +219,29 @@ async function loadTemplate(
     }
     config = chosen[0].config;
   }
-  const barSizes: TemplateBarSize[] = [];
+  // Sizes from the resource file, then explicit ones, which replace them index by index.
+  const fromResource: TemplateBarSize[] = [];
   if (spec.resourceFile !== undefined) {
     const text = new TextDecoder().decode(await read('resourceFile', spec.resourceFile));
     try {
       for (const b of parseSysfsResource(text, String(spec.resourceFile)).bars) {
-        barSizes.push({ index: b.index, size: BigInt(b.size) });
+        fromResource.push({ index: b.index, size: BigInt(b.size), path: `resourceFile(BAR ${b.index})` });
       }
     } catch (e) {
       fail(`${path}.resourceFile`, (e as Error).message);
     }
   }
+  const explicit: TemplateBarSize[] = [];
   if (spec.barSizes !== undefined) {
     if (!Array.isArray(spec.barSizes)) fail(`${path}.barSizes`, 'must be an array of { index, size }');
     spec.barSizes.forEach((b, i) => {
       if (b === null || typeof b !== 'object') fail(`${path}.barSizes[${i}]`, 'must be { index, size }');
       const size = parseNumberOrReason(b.size);
       if (typeof size === 'string') fail(`${path}.barSizes[${i}].size`, size);
-      const at = barSizes.findIndex((x) => x.index === b.index);
-      const entry = { index: b.index, size: size as number | bigint };
-      if (at >= 0) barSizes[at] = entry; else barSizes.push(entry);
+      if (explicit.some((x) => x.index === b.index)) fail(`${path}.barSizes[${i}].index`, `BAR ${b.index} is given twice`);
+      explicit.push({ index: b.index, size: size as number | bigint, path: `barSizes[${i}]` });
     });
   }
+  const barSizes = [...fromResource.filter((r) => !explicit.some((x) => x.index === r.index)), ...explicit];
   return { config: config!, barSizes };
 }

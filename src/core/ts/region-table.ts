@@ -48,8 +48,9 @@ function classOf(level: number): number {
 const INFO_MAPPED = 0x10000;
 const LISTS = LEVELS + 1;
 const IO_SWEEP_BYTES = (IO_LIMIT + 1) * 4;
-/** Same figure as the Wasm core: region arrays, order lists, candidate lists, root, IO table. */
-export const FIXED_BYTES = ID_SLOTS * 8 * 2 + ID_SLOTS * 4 * 2 + LISTS * ID_SLOTS * 2 + ROOT_ENTRIES * 4 + IO_LIMIT * 2;
+const MARK_BYTES = ROOT_ENTRIES + 3 * 512 + 256 + 16;
+/** Same figure as the Wasm core: region arrays, order lists, candidate lists, root, marks, IO table. */
+export const FIXED_BYTES = ID_SLOTS * 8 * 2 + ID_SLOTS * 4 * 2 + LISTS * ID_SLOTS * 2 + ROOT_ENTRIES * 4 + MARK_BYTES + IO_LIMIT * 2;
 
 /** An integer in [0, 2^64): the numbers a u64 parameter can carry; anything else is out of range. */
 function isU64(v: number): boolean {
@@ -71,6 +72,8 @@ export class RegionTable {
   private readonly orderLen = [0, 0];
   private readonly lists: Uint16Array[] = Array.from({ length: LISTS }, () => new Uint16Array(ID_SLOTS));
   private readonly root = new Uint32Array(ROOT_ENTRIES).fill(ENTRY_EMPTY);
+  /** Per level, one byte per entry of the table being walked: 1 = an edge falls there. */
+  private readonly marks: Uint8Array[] = MASK.map((m) => new Uint8Array(m + 1));
   private readonly ioTable = new Uint16Array(IO_LIMIT);
   private ioSweep: Uint32Array | undefined;
   private mappedCount = 0;
@@ -184,11 +187,55 @@ export class RegionTable {
     const cs = CHUNK[level + 1];
     const lo = Math.max(cb, wb);
     const hi = Math.min(ce, we);
-    const last = Math.floor((hi - 1 - cb) / cs);
-    for (let j = Math.floor((lo - cb) / cs); j <= last; j++) {
-      this.updateEntry(level + 1, child + j, cb + j * cs, list, n, wb, we);
-    }
+    this.updateRange(level + 1, child, cb, Math.floor((lo - cb) / cs), Math.floor((hi - 1 - cb) / cs), list, n, list, n, wb, we);
     (level === 0 ? this.root : this.mem)[slot] = child;
+  }
+
+  /** See updateRange in the Wasm core. `table` indexes `mem` (the root when level is 0). */
+  private updateRange(level: number, table: number, tb: number, first: number, last: number,
+    list: Uint16Array, n: number, outer: Uint16Array, outerLen: number, wb: number, we: number): void {
+    const size = CHUNK[level];
+    const marks = this.marks[level];
+    const mark = (a: number): void => {
+      if (a >= tb) {
+        const j = Math.floor((a - tb) / size);
+        if (j >= first && j <= last) marks[j] = 1;
+      }
+    };
+    for (let k = 0; k < n; k++) {
+      const id = list[k];
+      mark(this.rBase[id]);
+      mark(this.rEnd[id] - 1);
+    }
+    mark(wb);
+    mark(we - 1);
+    let j = first;
+    while (j <= last) {
+      const cb = tb + j * size;
+      if (marks[j] !== 0) {
+        marks[j] = 0;
+        const inside = cb >= wb && cb + size <= we;
+        this.updateEntry(level, table + j, cb, inside ? list : outer, inside ? n : outerLen, wb, we);
+        j++;
+        continue;
+      }
+      let end = j;
+      while (end < last && marks[end + 1] === 0) end++;
+      let next = ENTRY_EMPTY;
+      for (let k = 0; k < n; k++) {
+        const id = list[k];
+        if (this.rEnd[id] > cb && this.rBase[id] < cb + size) {
+          next = leafEntry(id);
+          break;
+        }
+      }
+      const t = level === 0 ? this.root : this.mem;
+      for (; j <= end; j++) {
+        const old = t[table + j];
+        if (!isTerminal(old)) this.freeTable(old, level + 1);
+        t[table + j] = next;
+      }
+    }
   }
 
   private rebuildMmio(wb: number, we: number): void {
@@ -196,12 +243,7 @@ export class RegionTable {
     const allLen = this.orderLen[SPACE_MMIO];
     const inRange = this.filterInto(all, allLen, this.lists[0], wb, we);
     const rootChunk = CHUNK[0];
-    const last = Math.floor((we - 1) / rootChunk);
-    for (let i = Math.floor(wb / rootChunk); i <= last; i++) {
-      const cb = i * rootChunk;
-      const inside = cb >= wb && cb + rootChunk <= we;
-      this.updateEntry(0, i, cb, inside ? this.lists[0] : all, inside ? inRange : allLen, wb, we);
-    }
+    this.updateRange(0, 0, 0, Math.floor(wb / rootChunk), Math.floor((we - 1) / rootChunk), this.lists[0], inRange, all, allLen, wb, we);
   }
 
   private sweepFind(sweep: Uint32Array, x: number): number {

@@ -1,0 +1,248 @@
+// The `vpci` command line as a user runs it (node bin/vpci.js after `npm run build`): both
+// backends print the same thing, --json is JSON holding the library's bytes, bad topology files
+// give one `vpci: FILE: field: problem` line on stderr and exit status 1, --help works for every
+// command, and `vpci` alone runs the demo.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBus } from '../../src/bus.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** `npm run build` once per vitest run, shared by the CLI test files (see lspci-decode.test.ts). */
+async function buildOnce(): Promise<void> {
+  const lock = join(tmpdir(), 'vpci-cli-test-build.lock');
+  const stamp = join(tmpdir(), 'vpci-cli-test-build.stamp');
+  const runId = `${process.ppid}`;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 300_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const built = existsSync(stamp) && existsSync(join(ROOT, 'dist/cli.js')) && readFileSync(stamp, 'utf8') === runId;
+    if (!built) {
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      writeFileSync(stamp, runId);
+    }
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function vpci(args: string[], cwd = ROOT): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/vpci.js'), ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'vpci-cli-'));
+  await buildOnce();
+}, 300_000);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('--backend ts and --backend wasm print identical output', () => {
+  const cases = [['lspci', '-x'], ['lspci', '-xxx'], ['lspci', '-xxxx'], ['lspci', '-v'], ['lspci', '-vv'], ['lspci', '-vv', '-xxx'], ['lspci']];
+  it.each(cases.map((c) => [c.join(' '), c] as const))('vpci %s', (_, args) => {
+    const wasm = vpci([...args, '--backend', 'wasm']);
+    const ts = vpci([...args, '--backend', 'ts']);
+    const dflt = vpci([...args]);
+    expect(wasm.status).toBe(0);
+    expect(ts.status).toBe(0);
+    expect(wasm.stderr).toBe('');
+    expect(ts.stderr).toBe('');
+    expect(wasm.stdout.length).toBeGreaterThan(100);
+    expect(ts.stdout).toBe(wasm.stdout);
+    expect(dflt.stdout).toBe(wasm.stdout);
+  });
+
+  it('vpci demo: identical apart from the backend it names', () => {
+    const wasm = vpci(['demo', '--backend', 'wasm']);
+    const ts = vpci(['demo', '--backend', 'ts']);
+    expect(wasm.status).toBe(0);
+    expect(wasm.stdout.split('\n')[0]).toBe('vpci: topology "default" on the wasm backend, 7 functions');
+    expect(ts.stdout.split('\n')[0]).toBe('vpci: topology "default" on the ts backend, 7 functions');
+    expect(ts.stdout.split('\n').slice(1)).toEqual(wasm.stdout.split('\n').slice(1));
+  });
+
+  it('a bad --backend is refused', () => {
+    const r = vpci(['lspci', '--backend', 'js']);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("argument 'js' is invalid");
+  });
+});
+
+describe('--json', () => {
+  it.each(['wasm', 'ts'] as const)('is valid JSON with every function and its config bytes (%s)', async (backend) => {
+    const r = vpci(['lspci', '--json', '--backend', backend]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const parsed = JSON.parse(r.stdout) as { backend: string; functions: { bdf: string; name: string; kind: string; config: string }[] };
+    expect(parsed.backend).toBe(backend);
+    const bus = await createBus({ backend });
+    expect(parsed.functions.map((f) => f.bdf)).toEqual(bus.functions().map((f) => f.bdf));
+    expect(parsed.functions.map((f) => f.name)).toEqual(bus.functions().map((f) => f.name));
+    expect(parsed.functions.map((f) => f.kind)).toEqual(bus.functions().map((f) => f.kind));
+    bus.dump().forEach((d, i) => {
+      expect(parsed.functions[i].config).toMatch(/^([0-9a-f]{2})+$/);
+      expect(parsed.functions[i].config).toBe(Buffer.from(d.config).toString('hex'));
+    });
+    expect(parsed.functions.find((f) => f.bdf === '0000:00:05.0')!.config).toHaveLength(8192);
+  });
+
+  it('with a topology file', () => {
+    const file = join(scratch, 'json-topology.json');
+    writeFileSync(file, JSON.stringify({ name: 'two', devices: [{ bdf: '00:00.0', model: 'host-bridge', name: 'hb' }, { bdf: '0000:00:1f.0', model: 'test-endpoint' }] }));
+    const r = vpci(['lspci', '--json', '--topology', file]);
+    expect(r.status).toBe(0);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.functions.map((f: { bdf: string; name: string }) => [f.bdf, f.name])).toEqual([['0000:00:00.0', 'hb'], ['0000:00:1f.0', '0000:00:1f.0']]);
+  });
+});
+
+describe('bad topology files', () => {
+  const write = (name: string, content: string) => {
+    const file = join(scratch, name);
+    writeFileSync(file, content);
+    return file;
+  };
+  const bad = JSON.stringify({ devices: [
+    { bdf: '00:00.0', model: 'host-bridge' },
+    { bdf: '00:01.0', descriptor: { vendorId: 0x1234, deviceId: 1, classCode: 0xff0000, bars: [{ index: 0, kind: 'mem32', size: 3000 }] } },
+  ] });
+
+  it.each([['lspci', '-xxx'], ['demo'], []])('vpci %j --topology FILE: one line on stderr, exit status 1', (...args) => {
+    const file = write('bad.json', bad);
+    const r = vpci([...args, '--topology', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`vpci: ${file}: devices[1].descriptor.bars[0].size: 3000 is not a power of two\n`);
+  });
+
+  it('names the file as given on the command line (relative path)', () => {
+    const dir = join(scratch, 'rel');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bad.json'), bad);
+    const r = vpci(['lspci', '--topology', 'bad.json'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('vpci: bad.json: devices[1].descriptor.bars[0].size: 3000 is not a power of two\n');
+  });
+
+  it('other errors: bad JSON, BDF, duplicate, unknown model, missing template file, missing topology file', () => {
+    const cases: [string, string, RegExp | string][] = [
+      ['json.json', '{ "devices": [', /^not valid JSON: .+$/],
+      ['bdf.json', JSON.stringify({ devices: [{ bdf: '00:20.0', model: 'host-bridge' }] }), 'devices[0].bdf: "00:20.0": device 0x20 is above 0x1f'],
+      ['dup.json', JSON.stringify({ devices: [{ bdf: '00:00.0', model: 'host-bridge' }, { bdf: '0000:00:00.0', model: 'host-bridge' }] }),
+        'devices[1].bdf: 0000:00:00.0 is already devices[0]'],
+      ['model.json', JSON.stringify({ devices: [{ bdf: '00:00.0', model: 'gpu' }] }), /^devices\[0\]\.model: "gpu" is not a model/],
+      ['tpl.json', JSON.stringify({ devices: [{ bdf: '00:00.0', template: { lspciFile: 'missing-dump.txt' } }] }),
+        /^devices\[0\]\.template\.lspciFile: cannot read "missing-dump\.txt": ENOENT/],
+      ['msix.json', JSON.stringify({ devices: [{ bdf: '00:00.0', descriptor: { vendorId: 1, deviceId: 1, classCode: 0,
+        capabilities: [{ id: 'msix', tableSize: 2049, tableBar: 0, tableOffset: 0, pbaBar: 0, pbaOffset: 0 }] } }] }),
+      'devices[0].descriptor.capabilities[0].tableSize: 2049 is not in 1..2048'],
+    ];
+    for (const [name, content, problem] of cases) {
+      const file = write(name, content);
+      const r = vpci(['lspci', '--topology', file]);
+      expect(r.status, name).toBe(1);
+      expect(r.stdout, name).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines, name).toHaveLength(2);
+      expect(lines[1]).toBe('');
+      expect(lines[0].startsWith(`vpci: ${file}: `), r.stderr).toBe(true);
+      const rest = lines[0].slice(`vpci: ${file}: `.length);
+      if (typeof problem === 'string') expect(rest, name).toBe(problem);
+      else expect(rest, name).toMatch(problem);
+    }
+    const missing = join(scratch, 'does-not-exist.json');
+    const r = vpci(['lspci', '--topology', missing]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^vpci: ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read the file: ENOENT`));
+  });
+});
+
+describe('--help and the default command', () => {
+  it('vpci --help lists the commands', () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const r = vpci(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: vpci \[options\] \[command\]/);
+      expect(r.stdout).toMatch(/\n\s+demo \[options\]/);
+      expect(r.stdout).toMatch(/\n\s+lspci \[options\]/);
+    }
+  });
+  it('vpci lspci --help shows its options', () => {
+    for (const args of [['lspci', '--help'], ['help', 'lspci']]) {
+      const r = vpci(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: vpci lspci \[options\]/);
+      for (const opt of ['--topology <file>', '--backend <kind>', '-x', '-v, --verbose', '--json']) expect(r.stdout).toContain(opt);
+    }
+  });
+  it('vpci demo --help shows its options', () => {
+    const r = vpci(['demo', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: vpci demo \[options\]/);
+    expect(r.stdout).toContain('--topology <file>');
+    expect(r.stdout).toContain('--backend <kind>');
+  });
+  it('vpci with no command runs the demo', () => {
+    const none = vpci([]);
+    const demo = vpci(['demo']);
+    expect(none.status).toBe(0);
+    expect(none.stderr).toBe('');
+    expect(none.stdout).toBe(demo.stdout);
+    expect(none.stdout).toContain('== lspci -vv ==');
+    expect(none.stdout).toContain('== lspci -xxx (feed this to `lspci -F FILE -vvv`) ==');
+    // and its options reach the demo
+    expect(vpci(['--backend', 'ts']).stdout).toBe(vpci(['demo', '--backend', 'ts']).stdout);
+  });
+  it('the demo lists the topology and its hex part is the lspci -xxx output', () => {
+    const demo = vpci(['demo']).stdout;
+    const xxx = vpci(['lspci', '-xxx']).stdout;
+    const vv = vpci(['lspci', '-vv']).stdout;
+    expect(demo).toContain('  segment 0: ECAM at 0xb0000000 for buses 0-255, and ports 0xCF8/0xCFC\n');
+    expect(demo).toContain('  0000:00:03.1  multi-function device, function 1 [test-endpoint]\n');
+    expect(demo.endsWith(xxx)).toBe(true);
+    expect(demo).toContain(`== lspci -vv ==\n\n${vv}`);
+  });
+  it('an unknown command is an error, not a silent demo', () => {
+    const r = vpci(['lsusb']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci; see vpci --help)\n');
+  });
+});
+
+describe('several segments', () => {
+  it('slots carry the domain and real lspci decodes every function', () => {
+    const file = join(scratch, 'segments.json');
+    writeFileSync(file, JSON.stringify({
+      segments: [{ segment: 0, ecam: false }, { segment: 1, ecam: { base: '0xc0000000', buses: [0, 0] } }],
+      devices: [{ bdf: '00:00.0', model: 'host-bridge' }, { bdf: '0001:00:00.0', model: 'test-endpoint' }, { bdf: '0001:00:01.0', model: 'root-port' }],
+    }));
+    const r = vpci(['lspci', '-xxxx', '--topology', file]);
+    expect(r.status).toBe(0);
+    const titles = r.stdout.split('\n').filter((l) => /^[0-9a-f]{4}:/.test(l)).map((l) => l.split(' ')[0]);
+    expect(titles).toEqual(['0000:00:00.0', '0001:00:00.0', '0001:00:01.0']);
+    const dump = join(scratch, 'segments.txt');
+    writeFileSync(dump, r.stdout);
+    const out = execFileSync('/usr/bin/lspci', ['-F', dump, '-vvv', '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(out.split('\n').filter((l) => /^[0-9a-f]{4}:/.test(l)).map((l) => l.replace(/ .*\[([0-9a-f]{4}:[0-9a-f]{4})\].*/, ' $1'))).toEqual([
+      '0000:00:00.0 1b36:0008', '0001:00:00.0 1b36:0005', '0001:00:01.0 1b36:000c',
+    ]);
+    expect(out).toContain('Capabilities: [100 v1] Device Serial Number');
+    const demo = vpci(['demo', '--topology', file]);
+    expect(demo.stdout).toContain('  segment 0: ports 0xCF8/0xCFC only\n');
+    expect(demo.stdout).toContain('  segment 1: ECAM at 0xc0000000 for buses 0-0\n');
+  });
+});
