@@ -1,11 +1,32 @@
-// The Wasm core's exports. The boundary carries numbers only (see bindings/).
+// The Wasm core's exports. The boundary carries numbers only (see bindings/): addresses as f64
+// (integers), 64-bit values as two u32 halves, counters as f64.
+import { staging } from "./config/store";
+import { initConfigPorts } from "./dispatch/config-mechanisms";
+
+// 0xCF8 and 0xCFC-0xCFF exist on every bus: they take region ids 1 and 2.
+initConfigPorts();
+
 export {
   addFunction, removeFunction, loadPlanes, configRead, configWrite, planeByte,
 } from "./config/store";
-export { setEcam, mmioRead, mmioReadHigh, mmioWrite, ioRead, ioWrite } from "./dispatch/config-mechanisms";
-import { staging } from "./config/store";
+export {
+  setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, barSizeOf, barBaseOf,
+} from "./boundary";
+export { mmioRead, mmioReadHigh, mmioWrite, ioRead, ioWrite } from "./dispatch/access";
+export { barAttach, barKind, barMapped, barRegion } from "./dispatch/bar-mapper";
+export {
+  regionReads, regionWrites, regionSlot, regionBar, regionKind, counterValue, countInvalid,
+} from "./dispatch/regions";
 
-/** Address of the staging area the bindings fill before loadPlanes. */
+export { regfileCreate } from "./dispatch/regfile";
+export { doorbellCreate, eventsQueued, eventsDrain } from "./dispatch/doorbell";
+export { effectsQueued, effectsDrain } from "./dispatch/effects";
+export { hostMailbox } from "./dispatch/host";
+export {
+  replayBatch, batchAddress, resultsAddress, statusAddress, mismatchAddress, batchCapacity,
+} from "./dispatch/replay";
+
+/** Address of the staging area the bindings fill before loadPlanes and regfile creation. */
 export function stagingAddress(): u32 {
   return <u32>staging;
 }

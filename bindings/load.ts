@@ -1,6 +1,6 @@
 // Loads the Wasm core from inline bytes (default), a precompiled WebAssembly.Module (workerd and
 // other hosts that cannot compile at run time), a BufferSource, or a URL. Web APIs only.
-import { WasmCore } from './wasm-core.js';
+import { WasmCore, coreImports } from './wasm-core.js';
 import { wasmBase64 } from './generated/wasm-inline.js';
 
 /** Where the Wasm core comes from. */
@@ -56,7 +56,10 @@ export async function loadWasmCore(source?: WasmSource): Promise<WasmCore> {
     }
   }
   try {
-    return new WasmCore(await WebAssembly.instantiate(module, {}));
+    const holder: { core?: WasmCore } = {};
+    const instance = await WebAssembly.instantiate(module, coreImports(holder));
+    holder.core = new WasmCore(instance);
+    return holder.core;
   } catch (e) {
     throw new WasmLoadError(`wasm: instantiating ${what} failed: ${(e as Error).message}`, { cause: e });
   }

@@ -1,6 +1,8 @@
 // Typed wrapper over the Wasm core's exports. It converts numbers at the boundary (results to
-// unsigned with >>> 0) and copies planes through the staging area; it holds no PCI logic.
-import type { CoreBackend } from '../src/core/backend.js';
+// unsigned with >>> 0), copies bytes through the staging area, and serves the core's one import
+// (a call to a TypeScript device model); it holds no PCI logic.
+import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../src/core/backend.js';
+import { BATCH_CAPACITY, RECORD_BYTES } from '../src/core/backend.js';
 
 /** The raw exports of build/vpci.wasm (all numbers). */
 export interface VpciWasmExports {
@@ -18,18 +20,84 @@ export interface VpciWasmExports {
   mmioWrite(addr: number, size: number, value: number, high: number): void;
   ioRead(port: number, size: number): number;
   ioWrite(port: number, size: number, value: number): void;
+  barAttach(slot: number): number;
+  barKind(slot: number, bar: number): number;
+  barMapped(slot: number, bar: number): number;
+  barRegion(slot: number, bar: number): number;
+  barSizeOf(slot: number, bar: number): number;
+  barBaseOf(slot: number, bar: number): number;
+  barHandler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number;
+  addRegion(space: number, base: number, size: number, priority: number, kind: number, datum: number): number;
+  removeRegion(id: number): number;
+  regionKind(id: number): number;
+  regionSlot(id: number): number;
+  regionBar(id: number): number;
+  regionBaseOf(id: number): number;
+  regionSizeOf(id: number): number;
+  regionReads(id: number): number;
+  regionWrites(id: number): number;
+  counterValue(counter: number): number;
+  countInvalid(): void;
+  regfileCreate(size: number): number;
+  doorbellCreate(): number;
+  eventsDrain(max: number): number;
+  effectsDrain(max: number): number;
+  hostMailbox(): number;
+  batchAddress(): number;
+  resultsAddress(): number;
+  statusAddress(): number;
+  mismatchAddress(): number;
+  replayBatch(count: number): number;
 }
 
 const PLANE = 4096;
+const STAGING = PLANE * 3;
+
+/** The imports the core needs; `target` is filled in once the wrapper exists. */
+export function coreImports(target: { core?: WasmCore }): WebAssembly.Imports {
+  return {
+    host: {
+      access: (handle: number, write: number, offset: number, size: number, lo: number, hi: number) =>
+        target.core!.serveHost(handle >>> 0, write !== 0, offset, size, lo >>> 0, hi >>> 0),
+    },
+  };
+}
 
 export class WasmCore implements CoreBackend {
   readonly kind = 'wasm' as const;
   private readonly x: VpciWasmExports;
   private readonly staging: number;
+  private readonly mailbox: number;
+  private readonly out = { lo: 0, hi: 0 };
+  hostAccess: HostAccess = () => { throw new Error('no host handler'); };
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as VpciWasmExports;
     this.staging = this.x.stagingAddress() >>> 0;
+    this.mailbox = this.x.hostMailbox() >>> 0;
+  }
+
+  /** Runs the model for the core's import and leaves the outcome in the mailbox; never throws. */
+  serveHost(handle: number, write: boolean, offset: number, size: number, lo: number, hi: number): void {
+    const out = this.out;
+    out.lo = 0xffffffff;
+    out.hi = 0xffffffff;
+    let status = 0;
+    try {
+      this.hostAccess(handle, write, offset, size, lo, hi, out);
+    } catch {
+      status = 1;
+    }
+    // The model may have grown memory (it cannot, but a view is cheap): take a fresh one.
+    const m = new Uint32Array(this.x.memory.buffer, this.mailbox, 3);
+    m[0] = out.lo;
+    m[1] = out.hi;
+    m[2] = status;
+  }
+
+  private stagingView(): Uint8Array {
+    // The memory may have grown since the last call: take a fresh view each time.
+    return new Uint8Array(this.x.memory.buffer, this.staging, STAGING);
   }
 
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number {
@@ -39,8 +107,7 @@ export class WasmCore implements CoreBackend {
     return this.x.removeFunction(slot);
   }
   loadPlanes(slot: number, config: Uint8Array, wmask: Uint8Array, w1cmask: Uint8Array): number {
-    // The memory may have grown since the last call: take a fresh view each time.
-    const area = new Uint8Array(this.x.memory.buffer, this.staging, PLANE * 3);
+    const area = this.stagingView();
     area.fill(0);
     area.set(config.subarray(0, PLANE), 0);
     area.set(wmask.subarray(0, PLANE), PLANE);
@@ -73,5 +140,95 @@ export class WasmCore implements CoreBackend {
   }
   ioWrite(port: number, size: number, value: number): void {
     this.x.ioWrite(port, size, value);
+  }
+  barAttach(slot: number): number {
+    return this.x.barAttach(slot);
+  }
+  barHandler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number {
+    return this.x.barHandler(slot, bar, offset, length, kind, datum);
+  }
+  addRegion(space: number, base: number, size: number, priority: number, kind: number, datum: number): number {
+    return this.x.addRegion(space, base, size, priority, kind, datum);
+  }
+  removeRegion(id: number): number {
+    return this.x.removeRegion(id);
+  }
+  regfileCreate(size: number, values: Uint8Array, mask: Uint8Array): number {
+    const area = this.stagingView();
+    area.fill(0);
+    area.set(values.subarray(0, PLANE), 0);
+    area.set(mask.subarray(0, PLANE), PLANE);
+    return this.x.regfileCreate(size) >>> 0;
+  }
+  doorbellCreate(): number {
+    return this.x.doorbellCreate() >>> 0;
+  }
+  barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number } {
+    const x = this.x;
+    return {
+      kind: x.barKind(slot, bar) >>> 0, size: x.barSizeOf(slot, bar), mapped: x.barMapped(slot, bar) !== 0,
+      base: x.barBaseOf(slot, bar), region: x.barRegion(slot, bar) >>> 0,
+    };
+  }
+  regionInfo(id: number): RegionInfo {
+    const x = this.x;
+    return {
+      kind: x.regionKind(id) >>> 0, slot: x.regionSlot(id), bar: x.regionBar(id) >>> 0,
+      base: x.regionBaseOf(id), size: x.regionSizeOf(id), reads: x.regionReads(id), writes: x.regionWrites(id),
+    };
+  }
+  counterValue(counter: number): number {
+    return this.x.counterValue(counter);
+  }
+  countInvalid(): void {
+    this.x.countInvalid();
+  }
+  eventsDrain(): RawEvent[] {
+    const all: RawEvent[] = [];
+    for (;;) {
+      const n = this.x.eventsDrain(0xffffffff) >>> 0;
+      if (n === 0) return all;
+      const v = new DataView(this.x.memory.buffer, this.staging, STAGING);
+      for (let i = 0; i < n; i++) {
+        const at = i * 32;
+        all.push({
+          region: v.getUint32(at, true), size: v.getUint32(at + 4, true),
+          offset: v.getUint32(at + 12, true) * 4294967296 + v.getUint32(at + 8, true),
+          lo: v.getUint32(at + 16, true), hi: v.getUint32(at + 20, true),
+        });
+      }
+    }
+  }
+  effectsDrain(): RawEffect[] {
+    const all: RawEffect[] = [];
+    for (;;) {
+      const n = this.x.effectsDrain(0xffffffff) >>> 0;
+      if (n === 0) return all;
+      const v = new DataView(this.x.memory.buffer, this.staging, STAGING);
+      const u64 = (at: number) => v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
+      for (let i = 0; i < n; i++) {
+        const at = i * 40;
+        const flags = v.getUint32(at + 12, true);
+        all.push({
+          slot: v.getUint32(at, true), bar: v.getUint32(at + 4, true), kind: v.getUint32(at + 8, true),
+          oldMapped: (flags & 1) !== 0, newMapped: (flags & 2) !== 0,
+          oldBase: u64(at + 16), newBase: u64(at + 24), size: u64(at + 32),
+        });
+      }
+    }
+  }
+  batchRecords(): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, this.x.batchAddress() >>> 0, BATCH_CAPACITY * RECORD_BYTES);
+  }
+  replayBatch(count: number): number {
+    return this.x.replayBatch(count) >>> 0;
+  }
+  batchResults(count: number, mismatches: number): { results: Uint8Array; status: Uint8Array; mismatches: Uint32Array } {
+    const buf = this.x.memory.buffer;
+    return {
+      results: new Uint8Array(buf, this.x.resultsAddress() >>> 0, count * 8),
+      status: new Uint8Array(buf, this.x.statusAddress() >>> 0, count),
+      mismatches: new Uint32Array(buf, this.x.mismatchAddress() >>> 0, mismatches),
+    };
   }
 }

@@ -5,6 +5,8 @@ import { loadWasmCore } from '../bindings/load.js';
 import type { WasmSource } from '../bindings/load.js';
 import type { BackendKind, CoreBackend } from './core/backend.js';
 import { statusText } from './core/backend.js';
+import { Dispatch } from './dispatch/dispatch.js';
+import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
 import type { FunctionDump } from './lspci/index.js';
@@ -22,11 +24,12 @@ export interface BusOptions {
   source?: string;
   /** Reads files a topology's templates name (the Node runtime passes one). */
   readFile?: FileReader;
+  /** Told when a TypeScript device model throws (the access completed as a master abort). */
+  onError?: (error: unknown, info: AccessErrorInfo) => void;
 }
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
-const MAX_ADDRESS = Number.MAX_SAFE_INTEGER;
-const MAX_ADDRESS_BIG = BigInt(MAX_ADDRESS);
+const TWO_64 = 1n << 64n;
 
 /**
  * The embedder-facing checks the numeric boundary cannot make: Wasm would truncate 1.5 to 1 and
@@ -41,10 +44,15 @@ function isIndex(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
 }
 
-/** A number address, or -1 when it is not an integer in [0, 2^53). */
+/**
+ * The number to hand the core. Integers below 2^53 are exact; larger ones (numbers, or bigints
+ * below 2^64 that Number() rounds) stay at or above 2^52, where nothing is ever mapped, so the
+ * rounding cannot reach a device: the core answers a master abort. Anything else becomes -1,
+ * which the core counts as invalid.
+ */
 function toAddress(addr: number | bigint): number {
-  if (typeof addr === 'bigint') return addr >= 0n && addr <= MAX_ADDRESS_BIG ? Number(addr) : -1;
-  return Number.isInteger(addr) && addr >= 0 && addr <= MAX_ADDRESS ? addr : -1;
+  if (typeof addr === 'bigint') return addr >= 0n && addr < TWO_64 ? Number(addr) : -1;
+  return addr;
 }
 
 function isResolved(t: unknown): t is ResolvedTopology {
@@ -59,13 +67,15 @@ export async function createBus(options: BusOptions = {}): Promise<Bus> {
   const topology = isResolved(input) ? input
     : await resolveTopology(input, { source: options.source, readFile: options.readFile });
   const core: CoreBackend = backend === 'wasm' ? await loadWasmCore(options.wasm) : new TsCore();
-  return new Bus(core, topology);
+  return new Bus(core, topology, options.onError);
 }
 
 export class Bus {
   private readonly bdfCache = new Map<string, FunctionAddress>();
+  private readonly slots = new Map<string, number>();
+  private readonly dispatch: Dispatch;
 
-  constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology) {
+  constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     for (const s of topology.segments) {
       if (!s.ecam) continue;
       const status = core.setEcam(s.segment, s.ecam.base, s.ecam.busStart, s.ecam.busEnd);
@@ -75,7 +85,57 @@ export class Bus {
       const slot = core.addFunction(f.seg, f.bus, f.dev, f.fn, f.planes.size);
       if (slot < 0) throw new TopologyError(topology.source, f.bdf, `cannot add the function: ${statusText(slot)}`);
       core.loadPlanes(slot, f.planes.config, f.planes.wmask, f.planes.w1cmask);
+      this.slots.set(f.bdf, slot);
     }
+    // BARs get region ids in topology order (so overlaps resolve the same way on every run).
+    for (const f of topology.functions) {
+      const status = core.barAttach(this.slots.get(f.bdf)!);
+      if (status < 0) throw new TopologyError(topology.source, f.bdf, `cannot map the BARs: ${statusText(status)}`);
+    }
+    this.dispatch = new Dispatch(core, topology, this.slots, onError);
+  }
+
+  /** Adds a region at a fixed address served by `handler`; returns its id. */
+  addRegion(options: RegionOptions): number {
+    return this.dispatch.addRegion(options);
+  }
+
+  /** Removes a region added with addRegion. */
+  removeRegion(id: number): void {
+    this.dispatch.removeRegion(id);
+  }
+
+  /**
+   * Serves [offset, offset+length) of a function's BAR (6 = ROM) with `handler`; the handler moves
+   * with the BAR and wins over the rest of it. Returns the region id.
+   */
+  setBarHandler(bdf: string, bar: number, handler: RegionHandler, range: { offset?: number; length?: number } = {}): number {
+    return this.dispatch.setBarHandler(this.address(bdf), bar, handler, range);
+  }
+
+  /** BAR mapping changes since the last call, oldest first. */
+  effects(): BarEffect[] {
+    return this.dispatch.effects();
+  }
+
+  /** Doorbell writes since the last call, oldest first. */
+  events(): DoorbellEvent[] {
+    return this.dispatch.events();
+  }
+
+  /** Counters per region and device, master aborts, invalid accesses, model errors, drops. */
+  stats(): BusStats {
+    return this.dispatch.stats();
+  }
+
+  /** The regions mapped now, by id. */
+  regions(): MappedRegion[] {
+    return this.dispatch.regions();
+  }
+
+  /** Runs access records (layout v1, docs/batch-records.md) inside the core. */
+  replay(records: Uint8Array): ReplayResult {
+    return this.dispatch.replay(records);
   }
 
   /** 'wasm' or 'ts'. */
@@ -119,9 +179,11 @@ export class Bus {
   mmioRead(addr: number | bigint, size: 8): bigint;
   mmioRead(addr: number | bigint, size: number): number;
   mmioRead(addr: number | bigint, size: number): number | bigint {
-    if (!isSize(size, 8)) return 0xffffffff;
+    if (!isSize(size, 8)) {
+      this.core.countInvalid();
+      return 0xffffffff;
+    }
     const a = toAddress(addr);
-    if (a < 0) return size === 8 ? 0xffffffffffffffffn : onesFor(size);
     const lo = this.core.mmioRead(a, size);
     if (size !== 8) return lo;
     return (BigInt(this.core.mmioReadHigh()) << 32n) | BigInt(lo);
@@ -129,8 +191,11 @@ export class Bus {
 
   /** An MMIO write of 1, 2, 4 or 8 bytes (value: number, or bigint for 8). */
   mmioWrite(addr: number | bigint, size: number, value: number | bigint): void {
+    if (!isSize(size, 8)) {
+      this.core.countInvalid();
+      return;
+    }
     const a = toAddress(addr);
-    if (a < 0 || !isSize(size, 8)) return;
     if (typeof value === 'bigint') {
       this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
     } else {
@@ -140,14 +205,20 @@ export class Bus {
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
   ioRead(port: number, size: number): number {
-    if (!isSize(size, 4)) return 0xffffffff;
-    if (!isIndex(port, 0xffff)) return onesFor(size);
-    return this.core.ioRead(port, size);
+    if (!isSize(size, 4) || !Number.isInteger(port) || port < 0) {
+      this.core.countInvalid();
+      return isSize(size, 4) ? onesFor(size) : 0xffffffff;
+    }
+    // Ports past 0xFFFF are integers the core can decode (nothing is there): a master abort.
+    return this.core.ioRead(port > 0xffffffff ? 0x10000 : port, size);
   }
 
   ioWrite(port: number, size: number, value: number): void {
-    if (!isSize(size, 4) || !isIndex(port, 0xffff)) return;
-    this.core.ioWrite(port, size, value);
+    if (!isSize(size, 4) || !Number.isInteger(port) || port < 0) {
+      this.core.countInvalid();
+      return;
+    }
+    this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value);
   }
 
   /** Every function's config space as the guest reads it (dword reads), for lspci-style output. */

@@ -4,21 +4,23 @@
 //
 // Module state (windows, latch, functions) persists across the tests of this file; the windows
 // are registered once, in the first describe, and every later test relies on exactly them.
-import {
-  setEcam, mmioRead, mmioReadHigh, mmioWrite, ioRead, ioWrite,
-} from "../dispatch/config-mechanisms";
+import { setEcam } from "../boundary";
+import { mmioRead, mmioReadHigh, mmioWrite, ioRead, ioWrite } from "../dispatch/access";
+import { initConfigPorts } from "../dispatch/config-mechanisms";
 import { addFunction, loadPlanes, configRead, staging } from "../config/store";
-import { OK, ERR_RANGE, ERR_EXISTS, PLANE_SIZE, BLOCK_SIZE } from "../config/layout";
+import { OK, ERR_RANGE, ERR_EXISTS, PLANE_SIZE, PLANES_SIZE } from "../config/layout";
+
+initConfigPorts();
 
 const MiB: f64 = 1048576.0;
 const TWO64: f64 = 18446744073709551616.0;
 const SEG0_BASE: f64 = 2952790016.0; // 0xB0000000, buses 0..255
 const SEG1_BASE: f64 = 4294967296.0; // 4 GiB, buses 0x10..0x1f (16 MiB)
 const SEG2_BASE: f64 = 1099511627776.0; // 2^40, bus 0 only
-const SEG3_BASE: f64 = TWO64 - MiB; // the last MiB below 2^64, bus 5 only
+const SEG3_BASE: f64 = 4503599627370496.0 - MiB; // the last MiB below 2^52 (the decodable MMIO space), bus 5 only
 
 function clearStaging(): void {
-  memory.fill(staging, 0, <usize>BLOCK_SIZE);
+  memory.fill(staging, 0, <usize>PLANES_SIZE);
 }
 function stage8(plane: u32, off: u32, v: u32): void {
   store<u8>(staging + <usize>(plane * PLANE_SIZE + off), <u8>v);

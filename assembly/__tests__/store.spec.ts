@@ -9,12 +9,12 @@ import {
   configRead, configWrite, planeByte, staging,
 } from "../config/store";
 import {
-  OK, ERR_RANGE, ERR_EXISTS, ERR_NOT_FOUND, PLANE_SIZE, BLOCK_SIZE, MAX_FUNCTIONS, onesFor,
+  OK, ERR_RANGE, ERR_EXISTS, ERR_NOT_FOUND, PLANE_SIZE, PLANES_SIZE, MAX_FUNCTIONS, onesFor,
 } from "../config/layout";
 
 // ---- staging helpers ----------------------------------------------------------------------
 function clearStaging(): void {
-  memory.fill(staging, 0, <usize>BLOCK_SIZE);
+  memory.fill(staging, 0, <usize>PLANES_SIZE);
 }
 function stage8(plane: u32, off: u32, v: u32): void {
   store<u8>(staging + <usize>(plane * PLANE_SIZE + off), <u8>v);

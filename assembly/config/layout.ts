@@ -6,6 +6,9 @@
 //   block + 0x0000  config   the register bytes the guest reads
 //   block + 0x1000  wmask    1 = the bit takes the written value
 //   block + 0x2000  w1cmask  1 = writing 1 clears the bit (write-1-to-clear)
+//   block + 0x3000  hooks    one byte per config dword: 0, or the code of the mechanism that
+//                            must follow a write there (dispatch/hooks.ts); the write path
+//                            calls it without knowing what it is
 //
 // A write of byte v over old byte o is   ((o & ~wmask) | (v & wmask)) & ~(v & w1cmask).
 // The policy layer guarantees wmask & w1cmask == 0 for every byte.
@@ -24,7 +27,10 @@ export const PLANE_CONFIG: u32 = 0;
 export const PLANE_WMASK: u32 = 1;
 export const PLANE_W1C: u32 = 2;
 export const PLANE_COUNT: u32 = 3;
-export const BLOCK_SIZE: u32 = PLANE_SIZE * PLANE_COUNT;
+/** The three planes the bindings load through the staging area. */
+export const PLANES_SIZE: u32 = PLANE_SIZE * PLANE_COUNT;
+export const HOOK_PLANE: u32 = PLANES_SIZE;
+export const BLOCK_SIZE: u32 = PLANES_SIZE + PLANE_SIZE / 4;
 
 /** Conventional PCI configuration space size (PCI Local Bus 3.0 §6.1). */
 export const CONVENTIONAL_SIZE: u32 = 256;

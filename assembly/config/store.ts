@@ -1,9 +1,10 @@
 // The config-space store: function slots, their byte planes, and the one read/write path that
 // every access mechanism (ECAM, 0xCF8/0xCFC, the embedder's configRead/configWrite) goes through.
 import {
-  PLANE_SIZE, BLOCK_SIZE, CONVENTIONAL_SIZE, MAX_SEGMENTS, MAX_FUNCTIONS,
+  PLANE_SIZE, PLANES_SIZE, HOOK_PLANE, BLOCK_SIZE, CONVENTIONAL_SIZE, MAX_SEGMENTS, MAX_FUNCTIONS,
   OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, onesFor,
 } from "./layout";
+import { runHook, releaseHooks } from "../dispatch/hooks";
 
 const SEG_TABLE_BYTES: usize = 65536 * 2;
 const HEADER_TYPE: u32 = 0x0e;
@@ -14,8 +15,9 @@ const segTables: usize = heap.alloc(<usize>MAX_SEGMENTS * 4);
 const slotBlock: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
 const slotSize: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
 const slotAddr: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
-/** Where the bindings put the three planes of a function before `loadPlanes`. */
-export const staging: usize = heap.alloc(<usize>BLOCK_SIZE);
+/** Where the bindings put the three planes of a function before `loadPlanes`; other calls use
+ * it to pass larger values (register file contents, drained events and effects). */
+export const staging: usize = heap.alloc(<usize>PLANES_SIZE);
 memory.fill(segTables, 0, <usize>MAX_SEGMENTS * 4);
 memory.fill(slotBlock, 0, <usize>MAX_FUNCTIONS * 4);
 memory.fill(slotSize, 0, <usize>MAX_FUNCTIONS * 4);
@@ -85,6 +87,7 @@ export function addFunction(seg: u32, bus: u32, dev: u32, fn: u32, size: u32): i
 /** Removes a function; its slot becomes free. */
 export function removeFunction(slot: i32): i32 {
   if (!slotValid(slot)) return ERR_NOT_FOUND;
+  releaseHooks(slot);
   const addr = load<u32>(slotAddr + (<usize>slot << 2));
   const seg = addr >> 16;
   const table = load<u32>(segTables + (<usize>seg << 2));
@@ -98,7 +101,7 @@ export function removeFunction(slot: i32): i32 {
 /** Copies the three planes from the staging area into a slot (config, then wmask, then w1c). */
 export function loadPlanes(slot: i32): i32 {
   if (!slotValid(slot)) return ERR_NOT_FOUND;
-  memory.copy(blockOf(slot), staging, <usize>BLOCK_SIZE);
+  memory.copy(blockOf(slot), staging, <usize>PLANES_SIZE);
   const addr = load<u32>(slotAddr + (<usize>slot << 2));
   refreshMultiFunction(addr >> 16, (addr >> 8) & 0xff, (addr >> 3) & 0x1f);
   return OK;
@@ -139,10 +142,14 @@ export function slotRead(slot: i32, reg: u32, size: i32): u32 {
   return <u32>load<u8>(p);
 }
 
-/** Writes through the one config path: masks decide every bit; anything else is dropped. */
+/**
+ * Writes through the one config path: masks decide every bit; anything else is dropped. Then,
+ * if the dword is hooked (a BAR, Command, ...), the mechanism that follows it runs.
+ */
 export function slotWrite(slot: i32, reg: u32, size: i32, value: u32): void {
   if (!isTransaction(reg, size) || reg >= sizeOf(slot)) return;
-  const p = blockOf(slot) + <usize>reg;
+  const block = blockOf(slot);
+  const p = block + <usize>reg;
   if (size == 4) {
     const wm = load<u32>(p, PLANE_SIZE);
     const w1 = load<u32>(p, PLANE_SIZE * 2);
@@ -158,6 +165,8 @@ export function slotWrite(slot: i32, reg: u32, size: i32, value: u32): void {
     const w1 = load<u8>(p, PLANE_SIZE * 2);
     store<u8>(p, ((load<u8>(p) & ~wm) | (v & wm)) & ~(v & w1));
   }
+  const hook = load<u8>(block + <usize>HOOK_PLANE + <usize>(reg >> 2));
+  if (hook != 0) runHook(hook, slot, reg);
 }
 
 export function configRead(seg: u32, bus: u32, dev: u32, fn: u32, reg: u32, size: i32): u32 {

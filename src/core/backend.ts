@@ -28,7 +28,78 @@ export interface CoreBackend {
   mmioWrite(addr: number, size: number, value: number, high: number): void;
   ioRead(port: number, size: number): number;
   ioWrite(port: number, size: number, value: number): void;
+
+  // --- The trap dispatcher (regions, BAR mappings, handlers, batch replay) ---
+  /** Reads a function's BAR layout from its planes, gives its BARs region ids and maps what is enabled. */
+  barAttach(slot: number): number;
+  /** A handler region over part of a BAR (bar 6 = ROM); returns its region id or a negative Status. */
+  barHandler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number;
+  /** A fixed embedder region; returns its id or a negative Status. */
+  addRegion(space: number, base: number, size: number, priority: number, kind: number, datum: number): number;
+  removeRegion(id: number): number;
+  /** A register file from initial values and a write mask (first `size` bytes); its handle or 0xffffffff. */
+  regfileCreate(size: number, values: Uint8Array, mask: Uint8Array): number;
+  doorbellCreate(): number;
+  /** A function's BAR as the core tracks it (bar 6 = ROM): kind 0 none, 1 io, 2 mem32, 3 mem64, 4 rom, 5 upper half. */
+  barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number };
+  /** What a region id is now (kind 0 = free). */
+  regionInfo(id: number): RegionInfo;
+  /** Global counters (CounterIndex). */
+  counterValue(counter: number): number;
+  /** Counts an access the embedder refused before it reached the core. */
+  countInvalid(): void;
+  eventsDrain(): RawEvent[];
+  effectsDrain(): RawEffect[];
+  /** Called for every access to a HOST region; set by the bus. */
+  hostAccess: HostAccess;
+  /** A fresh view of the batch record area (BATCH_CAPACITY records of 24 bytes). */
+  batchRecords(): Uint8Array;
+  /** Runs `count` records; returns the number of reads whose expected value differed. */
+  replayBatch(count: number): number;
+  /** Fresh views of the last batch's results (8 bytes per record), statuses, and mismatch indices. */
+  batchResults(count: number, mismatches: number): { results: Uint8Array; status: Uint8Array; mismatches: Uint32Array };
 }
+
+/** Region kinds, the same numbers as assembly/dispatch/regions.ts. */
+export const RegionKind = {
+  FREE: 0, ECAM: 1, CF8: 2, CFC: 3, BAR: 4, REGFILE: 5, DOORBELL: 6, HOST: 7,
+} as const;
+
+/** Global counters, the same numbers as assembly/dispatch/regions.ts. */
+export const CounterIndex = {
+  ABORT_MMIO_READ: 0, ABORT_MMIO_WRITE: 1, ABORT_IO_READ: 2, ABORT_IO_WRITE: 3,
+  INVALID: 4, HOST_ERROR: 5, DROPPED_EVENTS: 6, DROPPED_EFFECTS: 7,
+} as const;
+
+export const BATCH_CAPACITY = 16384;
+export const RECORD_BYTES = 24;
+
+export interface RegionInfo {
+  kind: number;
+  /** Function slot for BAR regions, else -1. */
+  slot: number;
+  bar: number;
+  /** 0 and 0 when not mapped. */
+  base: number;
+  size: number;
+  reads: number;
+  writes: number;
+}
+
+/** A doorbell write: region id, offset in the region, size, value halves. */
+export interface RawEvent { region: number; size: number; offset: number; lo: number; hi: number }
+
+/** A BAR mapping change (kind: 1 io, 2 mem32, 3 mem64, 4 rom). */
+export interface RawEffect {
+  slot: number; bar: number; kind: number;
+  oldMapped: boolean; oldBase: number; newMapped: boolean; newBase: number; size: number;
+}
+
+/**
+ * Serves one access to a HOST region: `handle` names the model; for reads it sets out.lo/out.hi.
+ * Throwing means the model failed (the access completes as a master abort).
+ */
+export type HostAccess = (handle: number, write: boolean, offset: number, size: number, lo: number, hi: number, out: { lo: number; hi: number }) => void;
 
 export type BackendKind = 'wasm' | 'ts';
 

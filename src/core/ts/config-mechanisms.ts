@@ -1,106 +1,95 @@
-// TypeScript twin of assembly/dispatch/config-mechanisms.ts: the ECAM window and the
-// 0xCF8/0xCFC ports, decoding to the store's one config path. Keep the two files in step.
+// TypeScript twin of assembly/dispatch/config-mechanisms.ts: ECAM windows (MMIO regions) and the
+// 0xCF8/0xCFC ports (IO regions), decoding into the store's one config path.
 import { Limits, Status } from '../backend.js';
-import { ConfigStore, onesFor } from './config-store.js';
+import type { ConfigStore } from './config-store.js';
+import { MMIO_LIMIT, SPACE_IO, SPACE_MMIO } from './region-table.js';
+import type { RegionTable } from './region-table.js';
+import { Kind, PRIORITY_CONFIG } from './regions.js';
+import type { Regions } from './regions.js';
 
-const ECAM_BUS_BYTES = 1 << 20; // PCIe Base 6.0 §7.2.2: 1 MiB of ECAM per bus
-const CONFIG_ADDRESS = 0xcf8;
-const CONFIG_DATA = 0xcfc;
+const ECAM_BUS_BYTES = 0x100000; // PCIe Base 6.0 §7.2.2: 1 MiB of ECAM per bus
 const ADDRESS_MASK = 0x80fffffc; // enable, bus, device, function, dword register
-const TWO_POW_64 = 18446744073709551616;
-
-interface EcamWindow { base: number; size: number; busStart: number; seg: number }
-
-/** An address the embedder gave: an integer-valued number in [0, 2^64), else not decodable. */
-function isAddress(addr: number): boolean {
-  return addr >= 0 && addr < TWO_POW_64 && Math.floor(addr) === addr;
-}
+const TWO32 = 4294967296;
 
 export class ConfigMechanisms {
-  private readonly ecam: EcamWindow[] = [];
-  private readHigh = 0;
+  private readonly ecam: { busStart: number; seg: number }[] = [];
   private configAddress = 0;
-  // Decoded target of the last ECAM lookup.
-  private tSeg = 0; private tBus = 0; private tDev = 0; private tFn = 0; private tReg = 0;
 
-  constructor(private readonly store: ConfigStore) {}
+  constructor(private readonly store: ConfigStore, private readonly table: RegionTable, private readonly regions: Regions) {}
 
+  /** The two port regions, ids 1 and 2, mapped at start-up. */
+  initPorts(): void {
+    this.table.regionMap(this.regions.alloc(Kind.CF8, 0, -1, 0, 0), SPACE_IO, 0xcf8, 4, PRIORITY_CONFIG);
+    this.table.regionMap(this.regions.alloc(Kind.CFC, 0, -1, 0, 0), SPACE_IO, 0xcfc, 4, PRIORITY_CONFIG);
+  }
+
+  /** `base` is an integer below 2^64 (checked by the caller). */
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
     if (seg >= Limits.segments || busStart > busEnd || busEnd > 255) return Status.RANGE;
-    if (!isAddress(base) || base % ECAM_BUS_BYTES !== 0) return Status.RANGE;
+    if (base % ECAM_BUS_BYTES !== 0) return Status.RANGE;
     const size = (busEnd - busStart + 1) * ECAM_BUS_BYTES;
-    if (base + size > TWO_POW_64) return Status.RANGE;
+    if (base >= MMIO_LIMIT || size > MMIO_LIMIT - base) return Status.RANGE;
     if (this.ecam.some((w) => w.seg === seg)) return Status.EXISTS;
     if (this.ecam.length >= Limits.segments) return Status.RANGE;
-    this.ecam.push({ base, size, busStart, seg });
+    const id = this.regions.alloc(Kind.ECAM, this.ecam.length, -1, 0, 0);
+    if (id === 0) return Status.FULL;
+    if (this.table.regionMap(id, SPACE_MMIO, base, size, PRIORITY_CONFIG) !== Status.OK) {
+      this.regions.free(id);
+      return Status.RANGE;
+    }
+    this.ecam.push({ busStart, seg });
     return Status.OK;
   }
 
-  private decodeEcam(addr: number): boolean {
-    for (const w of this.ecam) {
-      const off = addr - w.base;
-      if (off >= 0 && off < w.size) {
-        this.tSeg = w.seg;
-        this.tBus = w.busStart + Math.floor(off / ECAM_BUS_BYTES);
-        this.tDev = (off >>> 15) & 0x1f;
-        this.tFn = (off >>> 12) & 7;
-        this.tReg = off & 0xfff;
-        return true;
+  /** ECAM window `w`, byte `offset` into it; 64-bit values as lo/hi halves in `out`. */
+  ecamAccess(w: number, offset: number, size: number, write: boolean, lo: number, hi: number, out: { lo: number; hi: number }): void {
+    const { seg, busStart } = this.ecam[w];
+    const bus = busStart + Math.floor(offset / ECAM_BUS_BYTES);
+    const dev = (offset >>> 15) & 0x1f;
+    const fn = (offset >>> 12) & 7;
+    const reg = offset & 0xfff;
+    const s = this.store;
+    out.lo = 0;
+    out.hi = 0;
+    if (size === 8) {
+      if ((reg & 7) !== 0) {
+        out.lo = 0xffffffff;
+        out.hi = 0xffffffff;
+        return;
       }
-    }
-    return false;
-  }
-
-  mmioReadHigh(): number {
-    return this.readHigh;
-  }
-
-  mmioRead(addr: number, size: number): number {
-    this.readHigh = 0xffffffff;
-    if (!isAddress(addr) || !this.decodeEcam(addr)) return onesFor(size);
-    const s = this.store;
-    if (size === 8) {
-      if ((this.tReg & 7) !== 0) return 0xffffffff;
-      const lo = s.configRead(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg, 4);
-      this.readHigh = s.configRead(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg + 4, 4);
-      return lo;
-    }
-    return s.configRead(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg, size);
-  }
-
-  mmioWrite(addr: number, size: number, value: number, high: number): void {
-    if (!isAddress(addr) || !this.decodeEcam(addr)) return;
-    const s = this.store;
-    if (size === 8) {
-      if ((this.tReg & 7) !== 0) return;
-      s.configWrite(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg, 4, value);
-      s.configWrite(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg + 4, 4, high);
+      if (write) {
+        s.configWrite(seg, bus, dev, fn, reg, 4, lo);
+        s.configWrite(seg, bus, dev, fn, reg + 4, 4, hi);
+        return;
+      }
+      out.lo = s.configRead(seg, bus, dev, fn, reg, 4);
+      out.hi = s.configRead(seg, bus, dev, fn, reg + 4, 4);
       return;
     }
-    s.configWrite(this.tSeg, this.tBus, this.tDev, this.tFn, this.tReg, size, value);
+    if (write) s.configWrite(seg, bus, dev, fn, reg, size, lo);
+    else out.lo = s.configRead(seg, bus, dev, fn, reg, size);
   }
 
-  ioRead(port: number, size: number): number {
-    if (port === CONFIG_ADDRESS && size === 4) return this.configAddress;
-    const lane = (port - CONFIG_DATA) >>> 0;
-    if (lane < 4) {
-      const a = this.configAddress;
-      if ((a & 0x80000000) === 0 || (size !== 1 && size !== 2 && size !== 4) || lane + size > 4) return onesFor(size);
-      return this.store.configRead(0, (a >>> 16) & 0xff, (a >>> 11) & 0x1f, (a >>> 8) & 7, (a & 0xfc) + lane, size);
-    }
-    return onesFor(size);
+  cf8Access(offset: number, size: number, write: boolean, value: number): number {
+    if (offset !== 0 || size !== 4) return write ? 0 : size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    if (write) this.configAddress = (value & ADDRESS_MASK) >>> 0;
+    return this.configAddress;
   }
 
-  ioWrite(port: number, size: number, value: number): void {
-    if (port === CONFIG_ADDRESS) {
-      if (size === 4) this.configAddress = (value & ADDRESS_MASK) >>> 0;
-      return;
+  cfcAccess(offset: number, size: number, write: boolean, value: number): number {
+    const ones = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    const a = this.configAddress;
+    if ((a & 0x80000000) === 0 || offset + size > 4) return write ? 0 : ones;
+    const bus = (a >>> 16) & 0xff;
+    const dev = (a >>> 11) & 0x1f;
+    const fn = (a >>> 8) & 7;
+    const reg = (a & 0xfc) + offset;
+    if (write) {
+      this.store.configWrite(0, bus, dev, fn, reg, size, value);
+      return 0;
     }
-    const lane = (port - CONFIG_DATA) >>> 0;
-    if (lane < 4) {
-      const a = this.configAddress;
-      if ((a & 0x80000000) === 0 || (size !== 1 && size !== 2 && size !== 4) || lane + size > 4) return;
-      this.store.configWrite(0, (a >>> 16) & 0xff, (a >>> 11) & 0x1f, (a >>> 8) & 7, (a & 0xfc) + lane, size, value);
-    }
+    return this.store.configRead(0, bus, dev, fn, reg, size);
   }
 }
+
+export { TWO32 };

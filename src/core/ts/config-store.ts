@@ -21,7 +21,15 @@ function isIndex(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
 }
 
+/** What follows a write to a hooked dword (dispatch/hooks in the Wasm core). */
+export type HookRunner = (hook: number, slot: number, reg: number) => void;
+
 export class ConfigStore {
+  /** Per slot, one byte per config dword: the hook code of the mechanism following writes. */
+  readonly hooks: (Uint8Array | undefined)[] = new Array(Limits.functions);
+  /** Set by the core: runs a hook; releases what mechanisms hold for a removed slot. */
+  runHook: HookRunner = () => {};
+  releaseHooks: (slot: number) => void = () => {};
   /** Per segment: bus<<8|dev<<3|fn -> slot+1. */
   private readonly segTables: (Uint16Array | undefined)[] = new Array(Limits.segments);
   private readonly blocks: (Uint8Array | undefined)[] = new Array(Limits.functions);
@@ -52,8 +60,10 @@ export class ConfigStore {
     if (block === undefined) {
       block = this.blocks[slot] = new Uint8Array(BLOCK);
       this.views[slot] = new DataView(block.buffer);
+      this.hooks[slot] = new Uint8Array(PLANE / 4);
     }
     block.fill(0);
+    this.hooks[slot]!.fill(0);
     this.sizes[slot] = size;
     const index = (bus << 8) | (dev << 3) | fn;
     this.addrs[slot] = (seg << 16) | index;
@@ -64,6 +74,7 @@ export class ConfigStore {
 
   removeFunction(slot: number): number {
     if (!this.slotValid(slot)) return Status.NOT_FOUND;
+    this.releaseHooks(slot);
     const addr = this.addrs[slot];
     const seg = addr >>> 16;
     this.segTables[seg]![addr & 0xffff] = 0;
@@ -122,6 +133,21 @@ export class ConfigStore {
       const w1 = block[reg + PLANE * 2];
       block[reg] = ((block[reg] & ~wm) | (value & wm)) & ~(value & w1);
     }
+    const hook = this.hooks[slot]![reg >> 2];
+    if (hook !== 0) this.runHook(hook, slot, reg);
+  }
+
+  /** Raw access for the mechanisms that follow config writes (the block of a valid slot). */
+  block(slot: number): Uint8Array {
+    return this.blocks[slot]!;
+  }
+
+  view(slot: number): DataView {
+    return this.views[slot]!;
+  }
+
+  sizeOf(slot: number): number {
+    return Number.isInteger(slot) && slot >= 0 && slot < Limits.functions ? this.sizes[slot] : 0;
   }
 
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number {

@@ -1,14 +1,53 @@
 // The pure-TypeScript core: the same numeric interface as the Wasm core. Every argument is first
 // coerced exactly as the Wasm boundary coerces it (ToInt32 for i32/u32 parameters, none for f64),
 // so both cores see the same numbers and give the same results for any input.
-import type { CoreBackend } from '../backend.js';
+import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../backend.js';
+import { Status } from '../backend.js';
 import { ConfigStore } from './config-store.js';
 import { ConfigMechanisms } from './config-mechanisms.js';
+import { RegionTable, MAX_PRIORITY, SPACE_IO, SPACE_MMIO, MAX_REGION_ID } from './region-table.js';
+import { Regions, Kind, Counter } from './regions.js';
+import { Effects } from './effects.js';
+import { Doorbells } from './doorbell.js';
+import { Regfiles } from './regfile.js';
+import { BarMapper, HOOK_BARS } from './bar-mapper.js';
+import { Dispatcher } from './access.js';
+
+const TWO64 = 18446744073709551616;
+
+/** An integer-valued number in [0, 2^64), as the Wasm boundary adapters accept. */
+function isU64(v: number): boolean {
+  return v >= 0 && v < TWO64 && Math.floor(v) === v;
+}
 
 export class TsCore implements CoreBackend {
   readonly kind = 'ts' as const;
   private readonly store = new ConfigStore();
-  private readonly mech = new ConfigMechanisms(this.store);
+  private readonly table = new RegionTable();
+  private readonly regions = new Regions(this.table);
+  private readonly effects = new Effects(this.regions);
+  private readonly doorbells = new Doorbells(this.regions);
+  private readonly regfiles = new Regfiles();
+  private readonly mech = new ConfigMechanisms(this.store, this.table, this.regions);
+  private readonly bars = new BarMapper(this.store, this.table, this.regions, this.effects);
+  private readonly dispatcher = new Dispatcher(this.table, this.regions, this.mech, this.regfiles, this.doorbells);
+  private readonly out = { lo: 0, hi: 0 };
+  private readHigh = 0;
+
+  constructor() {
+    this.store.runHook = (hook, slot, reg) => {
+      if (hook === HOOK_BARS) this.bars.onWrite(slot, reg);
+    };
+    this.store.releaseHooks = (slot) => this.bars.detach(slot);
+    this.mech.initPorts();
+  }
+
+  get hostAccess(): HostAccess {
+    return this.dispatcher.hostAccess;
+  }
+  set hostAccess(fn: HostAccess) {
+    this.dispatcher.hostAccess = fn;
+  }
 
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number {
     return this.store.addFunction(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, size >>> 0);
@@ -29,21 +68,133 @@ export class TsCore implements CoreBackend {
     this.store.configWrite(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, reg >>> 0, size | 0, value >>> 0);
   }
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
-    return this.mech.setEcam(seg >>> 0, +base, busStart >>> 0, busEnd >>> 0);
+    base = +base;
+    return isU64(base) ? this.mech.setEcam(seg >>> 0, base, busStart >>> 0, busEnd >>> 0) : Status.RANGE;
   }
+
   mmioRead(addr: number, size: number): number {
-    return this.mech.mmioRead(+addr, size | 0);
+    addr = +addr;
+    size |= 0;
+    if (!isU64(addr)) {
+      this.regions.bump(Counter.INVALID);
+      this.readHigh = size === 8 ? 0xffffffff : 0;
+      return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    }
+    this.dispatcher.access(SPACE_MMIO, addr, size, false, 0, 0, this.out);
+    this.readHigh = this.out.hi;
+    return this.out.lo;
   }
   mmioReadHigh(): number {
-    return this.mech.mmioReadHigh();
+    return this.readHigh;
   }
   mmioWrite(addr: number, size: number, value: number, high: number): void {
-    this.mech.mmioWrite(+addr, size | 0, value >>> 0, high >>> 0);
+    addr = +addr;
+    if (!isU64(addr)) {
+      this.regions.bump(Counter.INVALID);
+      return;
+    }
+    this.dispatcher.access(SPACE_MMIO, addr, size | 0, true, value >>> 0, high >>> 0, this.out);
   }
   ioRead(port: number, size: number): number {
-    return this.mech.ioRead(port >>> 0, size | 0);
+    this.dispatcher.access(SPACE_IO, port >>> 0, size | 0, false, 0, 0, this.out);
+    return this.out.lo;
   }
   ioWrite(port: number, size: number, value: number): void {
-    this.mech.ioWrite(port >>> 0, size | 0, value >>> 0);
+    this.dispatcher.access(SPACE_IO, port >>> 0, size | 0, true, value >>> 0, 0, this.out);
+  }
+
+  barAttach(slot: number): number {
+    return this.bars.attach(slot | 0);
+  }
+  private handlerValid(kind: number, datum: number): boolean {
+    if (kind === Kind.REGFILE) return this.regfiles.valid(datum);
+    if (kind === Kind.DOORBELL) return this.doorbells.valid(datum);
+    return kind === Kind.HOST;
+  }
+  barHandler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number {
+    kind >>>= 0;
+    datum >>>= 0;
+    offset = +offset;
+    length = +length;
+    if (!this.handlerValid(kind, datum) || !isU64(offset) || !isU64(length)) return Status.RANGE;
+    return this.bars.handler(slot | 0, bar >>> 0, offset, length, kind, datum);
+  }
+  addRegion(space: number, base: number, size: number, priority: number, kind: number, datum: number): number {
+    space >>>= 0;
+    priority >>>= 0;
+    kind >>>= 0;
+    datum >>>= 0;
+    base = +base;
+    size = +size;
+    if (!this.handlerValid(kind, datum) || priority > MAX_PRIORITY || space > SPACE_IO) return Status.RANGE;
+    if (!isU64(base) || !isU64(size)) return Status.RANGE;
+    const id = this.regions.alloc(kind, datum, -1, 0, 0);
+    if (id === 0) return Status.FULL;
+    if (this.table.regionMap(id, space, base, size, priority) !== Status.OK) {
+      this.regions.free(id);
+      return Status.RANGE;
+    }
+    return id;
+  }
+  removeRegion(id: number): number {
+    id >>>= 0;
+    const kind = this.regions.kindOf(id);
+    if (kind === Kind.FREE) return Status.NOT_FOUND;
+    if (!(kind === Kind.REGFILE || kind === Kind.DOORBELL || kind === Kind.HOST)) return Status.RANGE;
+    this.regions.free(id);
+    return Status.OK;
+  }
+  regfileCreate(size: number, values: Uint8Array, mask: Uint8Array): number {
+    return this.regfiles.create(size >>> 0, values, mask);
+  }
+  doorbellCreate(): number {
+    return this.doorbells.create();
+  }
+  barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number } {
+    const e = this.bars.entry(slot | 0, bar >>> 0);
+    return e ? { kind: e.kind, size: e.size, mapped: e.mapped, base: e.base, region: e.region }
+      : { kind: 0, size: 0, mapped: false, base: 0, region: 0 };
+  }
+  regionInfo(id: number): RegionInfo {
+    id >>>= 0;
+    const r = this.regions;
+    if (id === 0 || id > MAX_REGION_ID) return { kind: 0, slot: -1, bar: 0, base: 0, size: 0, reads: 0, writes: 0 };
+    return {
+      kind: r.kind[id], slot: r.slot[id], bar: r.bar[id],
+      base: this.table.regionBase(id), size: this.table.regionSize(id), reads: r.reads[id], writes: r.writes[id],
+    };
+  }
+  counterValue(counter: number): number {
+    counter >>>= 0;
+    return counter < 8 ? this.regions.counters[counter] : 0;
+  }
+  countInvalid(): void {
+    this.regions.bump(Counter.INVALID);
+  }
+  eventsDrain(): RawEvent[] {
+    const all: RawEvent[] = [];
+    for (;;) {
+      const part = this.doorbells.drain(0xffffffff);
+      if (part.length === 0) return all;
+      all.push(...part);
+    }
+  }
+  effectsDrain(): RawEffect[] {
+    const all: RawEffect[] = [];
+    for (;;) {
+      const part = this.effects.drain(0xffffffff);
+      if (part.length === 0) return all;
+      all.push(...part);
+    }
+  }
+  batchRecords(): Uint8Array {
+    return this.dispatcher.records;
+  }
+  replayBatch(count: number): number {
+    return this.dispatcher.replayBatch(count >>> 0);
+  }
+  batchResults(count: number, mismatches: number): { results: Uint8Array; status: Uint8Array; mismatches: Uint32Array } {
+    const d = this.dispatcher;
+    return { results: d.results.subarray(0, count * 8), status: d.statuses.subarray(0, count), mismatches: d.mismatches.subarray(0, mismatches) };
   }
 }

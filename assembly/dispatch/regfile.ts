@@ -1,0 +1,65 @@
+// Wasm-native register files: a small byte array with a per-byte write mask, for simple devices
+// whose registers need no behaviour (IDs, scratch, configuration words). No call out of Wasm.
+//
+//   regfile:  +0 size u32 | +4 reserved | +8 values[size] | +8+size mask[size]
+// Handles are indexes into a table of regfiles, so a handle can never point elsewhere.
+import { staging } from "../config/store";
+
+export const REGFILE_MAX: u32 = 4096;
+const MAX_REGFILES: u32 = 4096;
+const table: usize = heap.alloc(<usize>MAX_REGFILES << 2);
+let count: u32 = 0;
+
+/** Creates a register file from the staging area (values at 0, write mask at 4096); returns its
+ * handle, or 0xffffffff if the size is bad or no handle is left. */
+export function regfileCreate(size: u32): u32 {
+  if (size == 0 || size > REGFILE_MAX || count >= MAX_REGFILES) return 0xffffffff;
+  const p = heap.alloc(8 + (<usize>size << 1));
+  store<u32>(p, size);
+  memory.copy(p + 8, staging, size);
+  memory.copy(p + 8 + size, staging + REGFILE_MAX, size);
+  store<u32>(table + (<usize>count << 2), <u32>p);
+  return count++;
+}
+
+export function regfileValid(handle: u32): bool {
+  return handle < count;
+}
+
+// @ts-ignore: decorator
+@inline function addressOf(handle: u32): usize {
+  return <usize>load<u32>(table + (<usize>handle << 2));
+}
+
+/** Bytes [offset, offset+size) little-endian; bytes past the end read 0xff. Result in lo/hi. */
+export function regfileRead(handle: u32, offset: u64, size: i32): u64 {
+  const p = addressOf(handle);
+  const n = <u64>load<u32>(p);
+  if (offset + <u64>size <= n) {
+    const at = p + 8 + <usize>offset;
+    if (size == 4) return <u64>load<u32>(at);
+    if (size == 8) return load<u64>(at);
+    if (size == 2) return <u64>load<u16>(at);
+    return <u64>load<u8>(at);
+  }
+  let v: u64 = 0;
+  for (let i = size - 1; i >= 0; i--) {
+    const o = offset + <u64>i;
+    v = (v << 8) | (o < n ? <u64>load<u8>(p + 8 + <usize>o) : 0xff);
+  }
+  return v;
+}
+
+/** Writes through the mask; bytes past the end are dropped. */
+export function regfileWrite(handle: u32, offset: u64, size: i32, value: u64): void {
+  const p = addressOf(handle);
+  const n = <u64>load<u32>(p);
+  for (let i = 0; i < size; i++) {
+    const o = offset + <u64>i;
+    if (o >= n) break;
+    const at = p + 8 + <usize>o;
+    const m = load<u8>(at + <usize>n);
+    const b = <u8>(value >> (<u64>i << 3));
+    store<u8>(at, (load<u8>(at) & ~m) | (b & m));
+  }
+}

@@ -1,0 +1,47 @@
+// TypeScript twin of assembly/dispatch/regfile.ts: register files with a per-byte write mask.
+export const REGFILE_MAX = 4096;
+const MAX_REGFILES = 4096;
+
+export class Regfiles {
+  private readonly files: { values: Uint8Array; mask: Uint8Array }[] = [];
+
+  /** Values and mask are the first `size` bytes of the given arrays (zero beyond their length). */
+  create(size: number, values: Uint8Array, mask: Uint8Array): number {
+    if (size === 0 || size > REGFILE_MAX || this.files.length >= MAX_REGFILES) return 0xffffffff;
+    const v = new Uint8Array(size);
+    const m = new Uint8Array(size);
+    v.set(values.subarray(0, size));
+    m.set(mask.subarray(0, size));
+    this.files.push({ values: v, mask: m });
+    return this.files.length - 1;
+  }
+
+  valid(handle: number): boolean {
+    return handle < this.files.length;
+  }
+
+  /** Bytes [offset, offset+size) little-endian as lo/hi halves; bytes past the end read 0xff. */
+  read(handle: number, offset: number, size: number, out: { lo: number; hi: number }): void {
+    const v = this.files[handle].values;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < size; i++) {
+      const o = offset + i;
+      const b = o < v.length ? v[o] : 0xff;
+      if (i < 4) lo |= b << (8 * i); else hi |= b << (8 * (i - 4));
+    }
+    out.lo = lo >>> 0;
+    out.hi = hi >>> 0;
+  }
+
+  write(handle: number, offset: number, size: number, lo: number, hi: number): void {
+    const f = this.files[handle];
+    for (let i = 0; i < size; i++) {
+      const o = offset + i;
+      if (o >= f.values.length) break;
+      const b = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
+      const m = f.mask[o];
+      f.values[o] = (f.values[o] & ~m) | (b & m);
+    }
+  }
+}

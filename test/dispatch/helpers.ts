@@ -1,0 +1,532 @@
+// Shared helpers of the dispatcher suites (test/dispatch, test/dispatch-differential): the
+// dispatcher API of the Bus as the specification describes it, BAR layouts derived from a
+// function's planes, a from-scratch model of which BARs are mapped where (with the 64-bit
+// half-write state machine), region/effect normalisation, replay record building and a
+// recording TypeScript device model.
+import { createBus } from '../../src/bus.js';
+import type { Bus, BusOptions } from '../../src/bus.js';
+import type { ResolvedFunction, Topology } from '../../src/topology/index.js';
+
+import { parseAddress } from '../helpers/vpci.js';
+import type { Backend } from '../helpers/vpci.js';
+
+// ---------------------------------------------------------------------------------------------
+// The dispatcher API (specification: regions, handlers, events, effects, stats, replay)
+
+export type Space = 'mmio' | 'io';
+export type BarKind = 'io' | 'mem32' | 'mem64' | 'rom';
+
+export interface Region {
+  id: number;
+  space: Space;
+  kind: string;
+  base: bigint;
+  size: bigint;
+  bdf?: string;
+  bar?: number;
+}
+
+export interface Effect {
+  bdf: string;
+  bar: number;
+  kind: BarKind;
+  oldBase: bigint | null;
+  newBase: bigint | null;
+  size: bigint;
+}
+
+export interface DoorbellEvent {
+  region: number;
+  offset: number;
+  size: number;
+  value: bigint;
+}
+
+export interface RegionStats {
+  id: number;
+  name: string;
+  space: Space;
+  kind: string;
+  bdf?: string;
+  bar?: number;
+  base: bigint | null;
+  size: bigint;
+  reads: number;
+  writes: number;
+}
+
+export interface Stats {
+  regions: RegionStats[];
+  devices: { bdf: string; reads: number; writes: number }[];
+  aborts: { mmio: { reads: number; writes: number }; io: { reads: number; writes: number } };
+  invalid: number;
+  hostErrors: number;
+  droppedEvents: number;
+  droppedEffects: number;
+}
+
+export interface RegfileHandler { kind: 'regfile'; size: number; initial?: Uint8Array; writeMask?: Uint8Array }
+export interface DoorbellHandler { kind: 'doorbell' }
+export interface ModelHandler {
+  read(offset: number, size: number): number | bigint;
+  write(offset: number, size: number, value: number | bigint): void;
+}
+export type Handler = RegfileHandler | DoorbellHandler | ModelHandler;
+
+export interface ReplayResult {
+  count: number;
+  results: BigUint64Array;
+  status: Uint8Array;
+  mismatches: number[];
+}
+
+export interface ErrorInfo { region: number; offset: number; size: number; write: boolean }
+
+export interface DispatchApi {
+  regions(): Region[];
+  events(): DoorbellEvent[];
+  effects(): Effect[];
+  stats(): Stats;
+  addRegion(spec: { space: Space; base: number | bigint; size: number | bigint; priority?: number; handler: Handler; name?: string }): unknown;
+  setBarHandler(bdf: string, bar: number, handler: Handler, options?: { offset?: number; length?: number }): unknown;
+  replay(records: Uint8Array): ReplayResult;
+}
+
+export type DBus = Omit<Bus, keyof DispatchApi> & DispatchApi;
+
+export const STATUS = { OK: 0, ABORT: 1, INVALID: 2, HOST_ERROR: 3 } as const;
+
+export interface DBusOptions {
+  onError?: (error: unknown, info: ErrorInfo) => void;
+}
+
+export async function makeDBus(backend: Backend, topology?: BusOptions['topology'], options: DBusOptions = {}): Promise<DBus> {
+  const bus = await createBus({ backend, topology, ...options } as BusOptions);
+  return bus as unknown as DBus;
+}
+
+/** Adds an embedder region (addresses given as numbers; bigints for anything >= 2^53). */
+export function addRegion(bus: DBus, space: Space, base: number | bigint, size: number | bigint, handler: Handler, priority?: number, name?: string): number {
+  const before = new Set(bus.stats().regions.map((r) => r.id));
+  bus.addRegion({ space, base, size, handler, ...(priority === undefined ? {} : { priority }), ...(name === undefined ? {} : { name }) });
+  return newRegionId(bus, before);
+}
+
+/** Registers a BAR handler; returns the id of the region it created. */
+export function setBarHandler(bus: DBus, bdf: string, bar: number, handler: Handler, options?: { offset?: number; length?: number }): number {
+  const before = new Set(bus.stats().regions.map((r) => r.id));
+  if (options === undefined) bus.setBarHandler(bdf, bar, handler);
+  else bus.setBarHandler(bdf, bar, handler, options);
+  return newRegionId(bus, before);
+}
+
+function newRegionId(bus: DBus, before: Set<number>): number {
+  const added = bus.stats().regions.map((r) => r.id).filter((id) => !before.has(id));
+  if (added.length !== 1) throw new Error(`expected exactly one new region, got [${added.join(', ')}]`);
+  return added[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// BDFs
+
+/** Canonical "SSSS:BB:DD.F" of any accepted BDF spelling. */
+export function canon(bdf: string): string {
+  const a = parseAddress(bdf);
+  const h = (v: number, n: number) => v.toString(16).padStart(n, '0');
+  return `${h(a.seg, 4)}:${h(a.bus, 2)}:${h(a.dev, 2)}.${a.fn}`;
+}
+
+export function sameBdf(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && canon(a) === canon(b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// BAR layout of a function, from its initial planes
+
+export interface BarInfo {
+  /** Index in the topology's function list. */
+  fnIndex: number;
+  bdf: string;
+  /** 0-5, or 6 for the ROM. */
+  bar: number;
+  kind: BarKind;
+  size: bigint;
+  /** Config offset of the (low) register. */
+  reg: number;
+}
+
+const dword = (bytes: Uint8Array, off: number): number =>
+  (bytes[off] | (bytes[off + 1] << 8) | (bytes[off + 2] << 16) | (bytes[off + 3] << 24)) >>> 0;
+
+/** The implemented BARs and ROM of a function (derived from its type bits and write masks). */
+export function barsOf(f: ResolvedFunction, fnIndex: number): BarInfo[] {
+  const { config, wmask } = f.planes;
+  const type = config[0x0e] & 0x7f;
+  if (type !== 0 && type !== 1) return [];
+  const count = type === 0 ? 6 : 2;
+  const out: BarInfo[] = [];
+  const bdf = canon(f.bdf);
+  for (let i = 0; i < count; i++) {
+    const reg = 0x10 + 4 * i;
+    const lo = dword(config, reg);
+    const wm = dword(wmask, reg);
+    if (lo & 1) {
+      if (wm === 0) continue;
+      out.push({ fnIndex, bdf, bar: i, kind: 'io', size: 2n ** 32n - BigInt((wm & 0xfffffffc) >>> 0), reg });
+    } else if (((lo >>> 1) & 3) === 2 && i + 1 < count) {
+      const hi = BigInt(dword(wmask, reg + 4));
+      const mask = (hi << 32n) | BigInt((wm & 0xfffffff0) >>> 0);
+      out.push({ fnIndex, bdf, bar: i, kind: 'mem64', size: 2n ** 64n - mask, reg });
+      i++;
+    } else if (wm !== 0) {
+      out.push({ fnIndex, bdf, bar: i, kind: 'mem32', size: 2n ** 32n - BigInt((wm & 0xfffffff0) >>> 0), reg });
+    }
+  }
+  const romReg = type === 0 ? 0x30 : 0x38;
+  const rw = dword(wmask, romReg) & 0xfffff800;
+  if (rw !== 0) out.push({ fnIndex, bdf, bar: 6, kind: 'rom', size: 2n ** 32n - BigInt(rw >>> 0), reg: romReg });
+  return out;
+}
+
+export function allBars(bus: DBus): BarInfo[] {
+  return bus.functions().flatMap((f, i) => barsOf(f, i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mapping model: what the spec says is mapped, computed from the config registers
+
+export const MMIO_LIMIT = 2n ** 52n;
+export const IO_LIMIT = 0x10000n;
+
+function limitOf(kind: BarKind): bigint {
+  return kind === 'io' ? IO_LIMIT : kind === 'mem64' ? MMIO_LIMIT : 2n ** 32n;
+}
+
+export function validAddress(kind: BarKind, base: bigint, size: bigint): boolean {
+  return base !== 0n && base + size <= limitOf(kind);
+}
+
+/** The address the registers give (for the ROM, without the enable bit). */
+export function targetOf(bus: DBus, b: BarInfo): bigint {
+  const lo = bus.configRead(b.bdf, b.reg, 4) >>> 0;
+  switch (b.kind) {
+    case 'io': return BigInt((lo & 0xfffffffc) >>> 0);
+    case 'mem32': return BigInt((lo & 0xfffffff0) >>> 0);
+    case 'rom': return BigInt((lo & 0xfffff800) >>> 0);
+    case 'mem64': return (BigInt(bus.configRead(b.bdf, b.reg + 4, 4) >>> 0) << 32n) | BigInt((lo & 0xfffffff0) >>> 0);
+  }
+}
+
+/** Where the BAR is mapped when its address is `target` (decode bit, ROM enable, validity). */
+export function mappedAt(bus: DBus, b: BarInfo, target: bigint): bigint | null {
+  const cmd = bus.configRead(b.bdf, 0x04, 2);
+  const decode = b.kind === 'io' ? (cmd & 1) !== 0 : (cmd & 2) !== 0;
+  if (!decode) return null;
+  if (b.kind === 'rom' && (bus.configRead(b.bdf, b.reg, 4) & 1) === 0) return null;
+  return validAddress(b.kind, target, b.size) ? target : null;
+}
+
+const key = (b: { bdf: string; bar: number }): string => `${canon(b.bdf)}#${b.bar}`;
+
+/**
+ * The spec's mapping state: every BAR's mapping follows the registers at once, except 64-bit
+ * BARs, which are written in halves: a write to one half that changes the target unmaps the BAR
+ * and marks that half pending; a write to the other half then maps it where both halves say; a
+ * write leaving the target at the committed address clears pending and restores the mapping. A
+ * Command write applies the registers to every BAR of the function and clears pending.
+ */
+export class MappingModel {
+  readonly bars: BarInfo[];
+  private readonly committed = new Map<string, bigint>();
+  private readonly pending = new Map<string, 'lo' | 'hi'>();
+  private readonly mapped = new Map<string, bigint | null>();
+
+  constructor(private readonly bus: DBus, bars?: BarInfo[]) {
+    this.bars = bars ?? allBars(bus);
+    for (const b of this.bars) {
+      const t = targetOf(bus, b);
+      this.committed.set(key(b), t);
+      this.mapped.set(key(b), mappedAt(bus, b, t));
+    }
+  }
+
+  base(bdf: string, bar: number): bigint | null {
+    return this.mapped.get(key({ bdf, bar })) ?? null;
+  }
+
+  bar(bdf: string, bar: number): BarInfo | undefined {
+    return this.bars.find((b) => sameBdf(b.bdf, bdf) && b.bar === bar);
+  }
+
+  /** Mapped BARs as (info, base). */
+  mappedBars(): { info: BarInfo; base: bigint }[] {
+    const out: { info: BarInfo; base: bigint }[] = [];
+    for (const b of this.bars) {
+      const base = this.mapped.get(key(b));
+      if (base !== null && base !== undefined) out.push({ info: b, base });
+    }
+    return out;
+  }
+
+  /**
+   * Call after a performed config write of `size` bytes at `reg` of `bdf` (already applied to
+   * the bus); returns the effects the spec requires, in BAR order.
+   */
+  afterConfigWrite(bdf: string, reg: number, size: number): Effect[] {
+    const effects: Effect[] = [];
+    const mine = this.bars.filter((b) => sameBdf(b.bdf, bdf));
+    if (mine.length === 0) return effects;
+    const touches = (lo: number, hi: number) => reg < hi && reg + size > lo;
+    const set = (b: BarInfo, next: bigint | null) => {
+      const old = this.mapped.get(key(b)) ?? null;
+      if (old !== next) effects.push({ bdf: b.bdf, bar: b.bar, kind: b.kind, oldBase: old, newBase: next, size: b.size });
+      this.mapped.set(key(b), next);
+    };
+    if (touches(0x04, 0x06)) {
+      for (const b of mine) {
+        const t = targetOf(this.bus, b);
+        this.committed.set(key(b), t);
+        this.pending.delete(key(b));
+        set(b, mappedAt(this.bus, b, t));
+      }
+      return effects;
+    }
+    for (const b of mine) {
+      if (b.kind === 'mem64') {
+        const half = touches(b.reg, b.reg + 4) ? 'lo' : touches(b.reg + 4, b.reg + 8) ? 'hi' : undefined;
+        if (half === undefined) continue;
+        const t = targetOf(this.bus, b);
+        const k = key(b);
+        const pend = this.pending.get(k);
+        if (t === this.committed.get(k)) {
+          this.pending.delete(k);
+          set(b, mappedAt(this.bus, b, t));
+        } else if (pend !== undefined && pend !== half) {
+          this.committed.set(k, t);
+          this.pending.delete(k);
+          set(b, mappedAt(this.bus, b, t));
+        } else {
+          this.pending.set(k, half);
+          set(b, null);
+        }
+      } else if (touches(b.reg, b.reg + 4)) {
+        set(b, mappedAt(this.bus, b, targetOf(this.bus, b)));
+      }
+    }
+    return effects;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Effects and regions, normalised for comparison
+
+export function normEffect(e: Effect): Effect {
+  return { bdf: canon(e.bdf), bar: e.bar, kind: e.kind, oldBase: e.oldBase, newBase: e.newBase, size: e.size };
+}
+
+export function normEffects(list: Effect[]): Effect[] {
+  return list.map(normEffect);
+}
+
+export function effect(bdf: string, bar: number, kind: BarKind, oldBase: bigint | null, newBase: bigint | null, size: bigint): Effect {
+  return { bdf: canon(bdf), bar, kind, oldBase, newBase, size };
+}
+
+/** The whole-BAR region of a BAR (the lowest id with that bdf and bar: allocated at load). */
+export function barRegionStats(bus: DBus, bdf: string, bar: number): RegionStats {
+  const list = bus.stats().regions.filter((r) => sameBdf(r.bdf, bdf) && r.bar === bar).sort((a, b) => a.id - b.id);
+  if (list.length === 0) throw new Error(`no region for ${bdf} BAR ${bar}`);
+  return list[0];
+}
+
+export function regionStats(bus: DBus, id: number): RegionStats {
+  const r = bus.stats().regions.find((x) => x.id === id);
+  if (!r) throw new Error(`no region ${id} in stats()`);
+  return r;
+}
+
+/** Mapped regions as "space base+size" strings (with bdf/bar), sorted. */
+export function regionKeys(list: { space: Space; base: bigint; size: bigint; bdf?: string; bar?: number }[]): string[] {
+  return list.map((r) => `${r.space} ${r.bdf !== undefined ? canon(r.bdf) : '-'} ${r.bar ?? '-'} 0x${r.base.toString(16)}+0x${r.size.toString(16)}`).sort();
+}
+
+/** The mapped BAR regions (whole BARs) of a bus as "bdf#bar@base" strings. */
+export function mappedBarKeys(bus: DBus): string[] {
+  const whole = new Map<string, number>();
+  for (const r of bus.stats().regions) {
+    if (r.bdf === undefined || r.bar === undefined) continue;
+    const k = key({ bdf: r.bdf, bar: r.bar });
+    whole.set(k, Math.min(whole.get(k) ?? Infinity, r.id));
+  }
+  const ids = new Set(whole.values());
+  return bus.regions().filter((r) => ids.has(r.id)).map((r) => `${key({ bdf: r.bdf!, bar: r.bar! })}@0x${r.base.toString(16)}`).sort();
+}
+
+export function whereMapped(bus: DBus, bdf: string, bar: number): bigint | null {
+  const id = barRegionStats(bus, bdf, bar).id;
+  const r = bus.regions().find((x) => x.id === id);
+  return r ? r.base : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay records (layout v1, 24 bytes, little-endian)
+
+export const OP = { MMIO_READ: 1, MMIO_WRITE: 2, IO_READ: 3, IO_WRITE: 4 } as const;
+
+export interface Rec {
+  op: number;
+  size: number;
+  address: bigint | number;
+  value?: bigint | number;
+  /** Sets flags bit 0: `value` holds the expected read value. */
+  expect?: boolean;
+  flags?: number;
+}
+
+export function records(list: Rec[]): Uint8Array {
+  const bytes = new Uint8Array(list.length * 24);
+  const view = new DataView(bytes.buffer);
+  list.forEach((r, i) => {
+    const o = i * 24;
+    view.setUint8(o, r.op);
+    view.setUint8(o + 1, r.size);
+    view.setUint16(o + 2, r.flags ?? (r.expect ? 1 : 0), true);
+    view.setUint32(o + 4, 0, true);
+    view.setBigUint64(o + 8, BigInt.asUintN(64, BigInt(r.address)), true);
+    view.setBigUint64(o + 16, BigInt.asUintN(64, BigInt(r.value ?? 0)), true);
+  });
+  return bytes;
+}
+
+/** Runs one record through the per-access API; returns the result as the batch reports it. */
+export function perAccess(bus: DBus, r: Rec): bigint {
+  const addr = BigInt(r.address);
+  const a: number | bigint = addr <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(addr) : addr;
+  const v = BigInt(r.value ?? 0);
+  switch (r.op) {
+    case OP.MMIO_READ: return BigInt(bus.mmioRead(a, r.size));
+    case OP.MMIO_WRITE: bus.mmioWrite(a, r.size, r.size === 8 ? v : Number(v & 0xffffffffn)); return 0n;
+    case OP.IO_READ: return BigInt(bus.ioRead(Number(addr), r.size));
+    case OP.IO_WRITE: bus.ioWrite(Number(addr), r.size, Number(v & 0xffffffffn)); return 0n;
+    default: throw new Error(`no per-access equivalent of op ${r.op}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A recording TypeScript model
+
+export interface Call { op: 'read' | 'write'; offset: number; size: number; value?: number | bigint }
+
+/**
+ * A byte-store device model: reads compose stored bytes (little-endian, `fill` where unwritten),
+ * writes store them; every call is logged; `throwAt(offset)` makes accesses at that offset throw.
+ */
+export class RecordingModel implements ModelHandler {
+  readonly calls: Call[] = [];
+  private readonly bytes = new Map<number, number>();
+  constructor(private readonly fill = 0, private readonly throwAt: (offset: number) => boolean = () => false) {}
+
+  read(offset: number, size: number): number | bigint {
+    this.calls.push({ op: 'read', offset, size });
+    if (this.throwAt(offset)) throw new Error(`model read at ${offset}`);
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.bytes.get(offset + i) ?? ((this.fill + offset + i) & 0xff));
+    return size === 8 ? v : Number(v);
+  }
+
+  write(offset: number, size: number, value: number | bigint): void {
+    this.calls.push({ op: 'write', offset, size, value });
+    if (this.throwAt(offset)) throw new Error(`model write at ${offset}`);
+    let v = BigInt(value);
+    for (let i = 0; i < size; i++) {
+      this.bytes.set(offset + i, Number(v & 0xffn));
+      v >>= 8n;
+    }
+  }
+}
+
+export const onesFor = (size: number): number | bigint =>
+  size === 8 ? 0xffffffffffffffffn : size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+
+/** Little-endian value of `size` bytes of `bytes` at `off`, 0xff past the end (as a bigint). */
+export function leValue(bytes: ArrayLike<number>, off: number, size: number): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(off + i < bytes.length ? bytes[off + i] : 0xff);
+  return v;
+}
+
+/** A value as the bus returns it for `size` (bigint for 8, else number). */
+export function asReturned(v: bigint, size: number): number | bigint {
+  return size === 8 ? v : Number(v);
+}
+
+export const showBig = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}n` : x));
+
+// ---------------------------------------------------------------------------------------------
+// The conformance topology. 00:05.0 is listed before 00:02.0 on purpose: region ids follow
+// topology order, not BDF order.
+
+export const EP = '00:01.0';
+export const EARLY = '00:05.0';
+export const LATE = '00:02.0';
+export const BRIDGE = '00:03.0';
+export const BIG = '00:06.0';
+
+export const TOPOLOGY: Topology = {
+  devices: [
+    { bdf: '00:00.0', model: 'host-bridge' },
+    {
+      bdf: EP,
+      descriptor: {
+        vendorId: 0x1234, deviceId: 0x0001, classCode: 0xff0000,
+        bars: [
+          { index: 0, kind: 'io', size: 0x100 },
+          { index: 1, kind: 'mem32', size: 0x1000 },
+          { index: 2, kind: 'mem64', size: 0x4000 },
+          { index: 4, kind: 'mem32', size: 0x10000, prefetchable: true },
+          { index: 5, kind: 'io', size: 0x20 },
+        ],
+        rom: { size: 0x10000 },
+      },
+    },
+    {
+      bdf: EARLY,
+      descriptor: {
+        vendorId: 0x1234, deviceId: 0x0005, classCode: 0xff0000,
+        bars: [{ index: 0, kind: 'mem32', size: 0x1000 }, { index: 1, kind: 'io', size: 0x100 }],
+      },
+    },
+    {
+      bdf: LATE,
+      descriptor: {
+        vendorId: 0x1234, deviceId: 0x0002, classCode: 0xff0000,
+        bars: [
+          { index: 0, kind: 'mem32', size: 0x1000 },
+          { index: 1, kind: 'io', size: 0x100 },
+          { index: 2, kind: 'mem64', size: 0x100000, prefetchable: true },
+        ],
+        rom: { size: 0x800 },
+      },
+    },
+    {
+      bdf: BRIDGE,
+      descriptor: {
+        vendorId: 0x1234, deviceId: 0x0003, classCode: 0x060400, headerType: 1,
+        bars: [{ index: 0, kind: 'mem32', size: 0x1000 }, { index: 1, kind: 'io', size: 0x10 }],
+        rom: { size: 0x8000 },
+      },
+    },
+    {
+      bdf: BIG,
+      descriptor: {
+        vendorId: 0x1234, deviceId: 0x0006, classCode: 0xff0000,
+        bars: [{ index: 0, kind: 'mem64', size: 2n ** 33n, prefetchable: true }],
+      },
+    },
+  ],
+};
+
+/** Command register values. */
+export const CMD_IO = 0x1;
+export const CMD_MEM = 0x2;
