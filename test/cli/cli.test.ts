@@ -2,45 +2,14 @@
 // backends print the same thing, --json is JSON holding the library's bytes, bad topology files
 // give one `vpci: FILE: field: problem` line on stderr and exit status 1, --help works for every
 // command, and `vpci` alone runs the demo.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, vpci } from '../helpers/cli.js';
 import { createBus } from '../../src/bus.js';
-
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** `npm run build` once per vitest run, shared by the CLI test files (see lspci-decode.test.ts). */
-async function buildOnce(): Promise<void> {
-  const lock = join(tmpdir(), 'vpci-cli-test-build.lock');
-  const stamp = join(tmpdir(), 'vpci-cli-test-build.stamp');
-  const runId = `${process.ppid}`;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 300_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    const built = existsSync(stamp) && existsSync(join(ROOT, 'dist/cli.js')) && readFileSync(stamp, 'utf8') === runId;
-    if (!built) {
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      writeFileSync(stamp, runId);
-    }
-  } finally {
-    rmdirSync(lock);
-  }
-}
-
-function vpci(args: string[], cwd = ROOT): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/vpci.js'), ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
-}
 
 let scratch: string;
 beforeAll(async () => {

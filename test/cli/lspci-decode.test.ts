@@ -2,52 +2,19 @@
 // -vvv -nn` (pciutils 3.9): every function is listed with its [vendor:device] and class, its
 // BARs as Region lines of the right kinds, and its capabilities by name at the right offsets.
 // What lspci sees is compared with what the library builds for the same topology.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, vpci } from '../helpers/cli.js';
 import { createBus } from '../../src/bus.js';
 import type { Bus } from '../../src/bus.js';
 import { walkCapabilities } from '../../src/config/capabilities.js';
 import { walkExtendedCapabilities } from '../../src/config/extended-capabilities.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const LSPCI = '/usr/bin/lspci';
-
-/**
- * `npm run build` once per vitest run, shared by the CLI test files (which vitest may run in
- * parallel): a lock directory serialises them, a stamp naming the run lets the later ones skip.
- */
-async function buildOnce(): Promise<void> {
-  const lock = join(tmpdir(), 'vpci-cli-test-build.lock');
-  const stamp = join(tmpdir(), 'vpci-cli-test-build.stamp');
-  const runId = `${process.ppid}`;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 300_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    const built = existsSync(stamp) && existsSync(join(ROOT, 'dist/cli.js')) && readFileSync(stamp, 'utf8') === runId;
-    if (!built) {
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      writeFileSync(stamp, runId);
-    }
-  } finally {
-    rmdirSync(lock);
-  }
-}
-
-function vpci(args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/vpci.js'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
-}
 
 let scratch: string;
 /** Real lspci on a dump: `lspci -F FILE -vvv -nn`, split into blocks keyed by slot. */

@@ -6,50 +6,19 @@
 //
 // The topology cannot route buses behind bridges yet, so the functions of pc-full's buses 1 and
 // 2 are cloned onto bus 0 at free device numbers and compared function by function.
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const DATA = process.env.VPCI_SHARED_DATA ?? '/work/shared/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, vpci } from '../helpers/cli.js';
+import { SHARED_DATA } from '../helpers/shared-data.js';
+
+const DATA = SHARED_DATA;
 const QEMU = join(DATA, 'qemu');
 const FIRECRACKER = join(DATA, 'firecracker');
 const LSPCI = '/usr/bin/lspci';
-
-/** `npm run build` once per vitest run, shared by the CLI test files (see lspci-decode.test.ts). */
-async function buildOnce(): Promise<void> {
-  const lock = join(tmpdir(), 'vpci-cli-test-build.lock');
-  const stamp = join(tmpdir(), 'vpci-cli-test-build.stamp');
-  const runId = `${process.ppid}`;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 300_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    const built = existsSync(stamp) && existsSync(join(ROOT, 'dist/cli.js')) && readFileSync(stamp, 'utf8') === runId;
-    if (!built) {
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      writeFileSync(stamp, runId);
-    }
-  } finally {
-    rmdirSync(lock);
-  }
-}
-
-function vpci(args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/vpci.js'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
-}
 
 const h2 = (v: number) => v.toString(16).padStart(2, '0');
 

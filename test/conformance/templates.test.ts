@@ -1,5 +1,5 @@
 // Conformance: config spaces cloned from real dumps (the Firecracker sysfs dumps in
-// /work/shared/data/firecracker). A clone keeps the dump's bytes exactly — except the
+// ../shared/data/firecracker). A clone keeps the dump's bytes exactly — except the
 // multi-function bit, which follows the topology — and its read-only bytes never change.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +10,9 @@ import {
   BACKENDS, bytesToHex, diffOffsets, hex, makeBus, merge, onesOf, snapshot,
 } from '../helpers/vpci.js';
 import { specCaps, specMasks } from '../helpers/spec-model.js';
+import { SHARED_DATA } from '../helpers/shared-data.js';
 
-const DIR = '/work/shared/data/firecracker';
+const DIR = join(SHARED_DATA, 'firecracker');
 
 interface Dump {
   bdf: string;

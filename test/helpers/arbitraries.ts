@@ -9,6 +9,8 @@ import type {
 } from '../../src/config/index.js';
 import type { Topology, TopologyDevice } from '../../src/topology/index.js';
 import { bytesToHex, cf8 } from './vpci.js';
+import { SHARED_DATA } from './shared-data.js';
+import { join } from 'node:path';
 
 const MiB = 0x100000;
 
@@ -154,7 +156,7 @@ export const descriptorArb: fc.Arbitrary<FunctionDescriptor> = fc.record({
 // ---------------------------------------------------------------------------------------------
 // Sources of a function: descriptor, model, template
 
-const FIRECRACKER = '/work/shared/data/firecracker';
+const FIRECRACKER = join(SHARED_DATA, 'firecracker');
 const DUMP_TEMPLATES = [0, 1, 2, 3, 4, 5].map((dev) => {
   const bdf = `0000:00:0${dev}.0`;
   return {

@@ -9,8 +9,9 @@ import type { Bus } from '../../src/bus.js';
 import { fileReader } from '../../src/runtime/node/index.js';
 import { defaultTopology, resolveTopology } from '../../src/topology/index.js';
 import type { Topology, TopologyDevice } from '../../src/topology/index.js';
+import { SHARED_DATA } from '../helpers/shared-data.js';
 
-const DATA = process.env.VPCI_SHARED_DATA ?? '/work/shared/data';
+const DATA = SHARED_DATA;
 const QEMU = join(DATA, 'qemu');
 const BACKENDS = ['wasm', 'ts'] as const;
 const SOURCE = 'x.json';

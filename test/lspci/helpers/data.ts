@@ -1,9 +1,10 @@
-// Access to the reference data in /work/shared/data (see its README).
+// Access to the shared reference data (../shared/data beside the checkout; see its README).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SHARED_DATA } from '../../helpers/shared-data.js';
 
 /** Root of the reference data. */
-export const DATA = process.env.VPCI_SHARED_DATA ?? '/work/shared/data';
+export const DATA = SHARED_DATA;
 /** QEMU pc-full recordings. */
 export const QEMU = join(DATA, 'qemu');
 /** Firecracker sysfs captures. */
