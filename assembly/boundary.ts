@@ -4,7 +4,7 @@
 import { OK, ERR_RANGE, ERR_FULL, ERR_NOT_FOUND } from "./config/layout";
 import { setEcam as mapEcam } from "./dispatch/config-mechanisms";
 import { regionMap, regionBase, regionSize, SPACE_IO, MAX_PRIORITY } from "./dispatch/region-table";
-import { regionAlloc, regionFree, regionKind, KIND_REGFILE, KIND_DOORBELL, KIND_HOST, KIND_FREE } from "./dispatch/regions";
+import { regionAlloc, regionFree, regionKind, regionSlot, KIND_REGFILE, KIND_DOORBELL, KIND_HOST, KIND_FREE } from "./dispatch/regions";
 import { barHandler as addBarHandler, barSize as sizeOfBar, barBase as baseOfBar } from "./dispatch/bar-mapper";
 import { regfileValid } from "./dispatch/regfile";
 import { doorbellValid } from "./dispatch/doorbell";
@@ -51,11 +51,11 @@ export function addRegion(space: u32, base: f64, size: f64, priority: u32, kind:
   return <i32>id;
 }
 
-/** Removes an embedder region (not a BAR's or a config mechanism's). */
+/** Removes an embedder region (not a BAR, a BAR's handler or a config mechanism). */
 export function removeRegion(id: u32): i32 {
   const kind = regionKind(id);
   if (kind == KIND_FREE) return ERR_NOT_FOUND;
-  if (!(kind == KIND_REGFILE || kind == KIND_DOORBELL || kind == KIND_HOST)) return ERR_RANGE;
+  if (!(kind == KIND_REGFILE || kind == KIND_DOORBELL || kind == KIND_HOST) || regionSlot(id) >= 0) return ERR_RANGE;
   regionFree(id);
   return OK;
 }

@@ -30,6 +30,7 @@ export interface BusOptions {
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
 const TWO_64 = 1n << 64n;
+const TWO_52 = 1n << 52n;
 
 /**
  * The embedder-facing checks the numeric boundary cannot make: Wasm would truncate 1.5 to 1 and
@@ -45,13 +46,13 @@ function isIndex(v: number, max: number): boolean {
 }
 
 /**
- * The number to hand the core. Integers below 2^53 are exact; larger ones (numbers, or bigints
- * below 2^64 that Number() rounds) stay at or above 2^52, where nothing is ever mapped, so the
- * rounding cannot reach a device: the core answers a master abort. Anything else becomes -1,
- * which the core counts as invalid.
+ * The number to hand the core. Integers below 2^52 are exact addresses. A bigint at or above 2^52
+ * (below 2^64) is an address nothing can decode: it becomes 2^52, which the core answers with a
+ * master abort, as a batch record with that address gets. Negative or larger bigints become -1,
+ * which the core counts as invalid; numbers go as they are (the core checks them).
  */
 function toAddress(addr: number | bigint): number {
-  if (typeof addr === 'bigint') return addr >= 0n && addr < TWO_64 ? Number(addr) : -1;
+  if (typeof addr === 'bigint') return addr >= 0n && addr < TWO_64 ? (addr < TWO_52 ? Number(addr) : 2 ** 52) : -1;
   return addr;
 }
 

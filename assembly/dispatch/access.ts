@@ -1,6 +1,6 @@
 // The trap dispatcher's hot path: one guest access -> the region that owns its address -> that
 // region's handler. Per-access exports and batch replay (replay.ts) both come through `access`.
-import { regionLookup, regionBase, SPACE_MMIO, SPACE_IO } from "./region-table";
+import { regionLookup, regionBase, regionSize, SPACE_MMIO, SPACE_IO } from "./region-table";
 import {
   kindOf, datumOf, subOffsetOf, countRead, countWrite, bump,
   KIND_ECAM, KIND_CF8, KIND_CFC, KIND_BAR, KIND_REGFILE, KIND_DOORBELL, KIND_HOST,
@@ -50,10 +50,10 @@ export function access(space: u32, addr: u64, size: i32, write: bool, value: u64
   if (kind == KIND_CF8) return <u64>cf8Access(offset, size, write, <u32>value);
   if (kind == KIND_REGFILE) {
     if (write) {
-      regfileWrite(datumOf(id), offset, size, value);
+      regfileWrite(datumOf(id), offset, size, value, regionSize(id));
       return 0;
     }
-    return regfileRead(datumOf(id), offset, size);
+    return regfileRead(datumOf(id), offset, size, regionSize(id));
   }
   if (kind == KIND_DOORBELL) {
     if (write) {

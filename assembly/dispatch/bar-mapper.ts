@@ -83,14 +83,15 @@ export function barAttach(slot: i32): i32 {
     const value = cfg32(slot, reg);
     const wm = wmask32(slot, reg);
     const e = t + <usize>i * ENTRY;
-    if (wm == 0) continue;
     if (value & 1) {
+      if (wm == 0) continue;
       store<u8>(e, BAR_IO);
       store<u64>(e, <u64>((~wm | 3) + 1), 8);
     } else if (((value >> 1) & 3) == 2 && i + 1 < count) {
+      // A 64-bit BAR of 4 GiB or more has no writable bit in its lower dword: its upper mask
+      // says how large it is. One larger than 2^63 cannot be: both registers are unimplemented.
       const wmHigh = wmask32(slot, reg + 4);
-      // A 64-bit BAR larger than 2^63 cannot be: treat its registers as unimplemented.
-      if ((wmHigh & 0x80000000) == 0) {
+      if ((wm == 0 && wmHigh == 0) || (wmHigh & 0x80000000) == 0) {
         i++;
         continue;
       }
@@ -100,6 +101,7 @@ export function barAttach(slot: i32): i32 {
       store<u8>(e + ENTRY, BAR_UPPER);
       i++;
     } else {
+      if (wm == 0) continue;
       store<u8>(e, BAR_MEM32);
       store<u64>(e, <u64>(~wm | 0xf) + 1, 8);
     }
@@ -187,7 +189,11 @@ export function barHandler(slot: i32, bar: u32, offset: u64, length: u64, kind: 
 let tValid: bool = false;
 let tBase: u64 = 0;
 
-/** Where the registers say BAR `bar` should be mapped (PCI 3.0 §6.2.5; decode per Command). */
+/**
+ * Where the registers say BAR `bar` should be mapped (PCI 3.0 §6.2.5; decode per Command). As in
+ * QEMU's pci_bar_address, a 32-bit BAR or ROM whose last byte would be 0xFFFFFFFF is not mapped:
+ * that is where the all-ones sizing probe puts it.
+ */
 function computeTarget(slot: i32, bar: u32, kind: u8, size: u64): void {
   const command = load<u16>(blockOf(slot) + 4);
   tValid = false;
@@ -199,7 +205,7 @@ function computeTarget(slot: i32, bar: u32, kind: u8, size: u64): void {
   } else if (kind == BAR_MEM32) {
     if ((command & 2) == 0) return;
     tBase = <u64>(cfg32(slot, 0x10 + (bar << 2)) & 0xfffffff0);
-    tValid = tBase != 0 && tBase + size <= <u64>0x100000000;
+    tValid = tBase != 0 && tBase + size < <u64>0x100000000;
   } else if (kind == BAR_MEM64) {
     if ((command & 2) == 0) return;
     const reg = 0x10 + (bar << 2);
@@ -209,7 +215,7 @@ function computeTarget(slot: i32, bar: u32, kind: u8, size: u64): void {
     const rom = cfg32(slot, romOffset(slot));
     if ((command & 2) == 0 || (rom & 1) == 0) return;
     tBase = <u64>(rom & 0xfffff800);
-    tValid = tBase != 0 && tBase + size <= <u64>0x100000000;
+    tValid = tBase != 0 && tBase + size < <u64>0x100000000;
   }
 }
 
@@ -262,7 +268,8 @@ function refreshAll(slot: i32): void {
 export function barOnWrite(slot: i32, reg: u32): void {
   const dword = reg >> 2;
   if (dword == 1) {
-    refreshAll(slot);
+    // Command is bytes 4-5; a write to Status alone (6-7) changes no decode bit.
+    if (reg < 6) refreshAll(slot);
     return;
   }
   if (reg >> 2 == romOffset(slot) >> 2) {

@@ -31,10 +31,14 @@ export function regfileValid(handle: u32): bool {
   return <usize>load<u32>(table + (<usize>handle << 2));
 }
 
-/** Bytes [offset, offset+size) little-endian; bytes past the end read 0xff. Result in lo/hi. */
-export function regfileRead(handle: u32, offset: u64, size: i32): u64 {
+/**
+ * Bytes [offset, offset+size) little-endian; bytes past the file or past `limit` (the region's
+ * length) read 0xff.
+ */
+export function regfileRead(handle: u32, offset: u64, size: i32, limit: u64): u64 {
   const p = addressOf(handle);
-  const n = <u64>load<u32>(p);
+  const file = <u64>load<u32>(p);
+  const n = file < limit ? file : limit;
   if (offset + <u64>size <= n) {
     const at = p + 8 + <usize>offset;
     if (size == 4) return <u64>load<u32>(at);
@@ -50,15 +54,16 @@ export function regfileRead(handle: u32, offset: u64, size: i32): u64 {
   return v;
 }
 
-/** Writes through the mask; bytes past the end are dropped. */
-export function regfileWrite(handle: u32, offset: u64, size: i32, value: u64): void {
+/** Writes through the mask; bytes past the file or past `limit` are dropped. */
+export function regfileWrite(handle: u32, offset: u64, size: i32, value: u64, limit: u64): void {
   const p = addressOf(handle);
-  const n = <u64>load<u32>(p);
+  const file = <u64>load<u32>(p);
+  const n = file < limit ? file : limit;
   for (let i = 0; i < size; i++) {
     const o = offset + <u64>i;
     if (o >= n) break;
     const at = p + 8 + <usize>o;
-    const m = load<u8>(at + <usize>n);
+    const m = load<u8>(at + <usize>file);
     const b = <u8>(value >> (<u64>i << 3));
     store<u8>(at, (load<u8>(at) & ~m) | (b & m));
   }

@@ -79,8 +79,8 @@ export class Dispatcher {
         out.lo = this.mech.cf8Access(offset, size, write, lo);
         return;
       case Kind.REGFILE:
-        if (write) this.regfiles.write(r.datum[id], offset, size, lo, hi);
-        else this.regfiles.read(r.datum[id], offset, size, out);
+        if (write) this.regfiles.write(r.datum[id], offset, size, lo, hi, this.table.regionSize(id));
+        else this.regfiles.read(r.datum[id], offset, size, this.table.regionSize(id), out);
         return;
       case Kind.DOORBELL:
         if (write) {

@@ -69,19 +69,21 @@ export class BarMapper {
       const reg = 0x10 + i * 4;
       const value = this.cfg32(slot, reg);
       const wm = this.wmask32(slot, reg);
-      if (wm === 0) continue;
       if (value & 1) {
+        if (wm === 0) continue;
         t[i].kind = BarKind.IO;
         t[i].size = ((~wm | 3) + 1) >>> 0;
       } else if (((value >>> 1) & 3) === 2 && i + 1 < count) {
+        // A 64-bit BAR of 4 GiB or more has no writable bit in its lower dword; one larger than
+        // 2^63 cannot be: both registers are unimplemented.
         const wmHigh = this.wmask32(slot, reg + 4);
-        // A 64-bit BAR larger than 2^63 cannot be: treat its registers as unimplemented.
-        if ((wmHigh & 0x80000000) === 0) { i++; continue; }
+        if ((wm === 0 && wmHigh === 0) || (wmHigh & 0x80000000) === 0) { i++; continue; }
         t[i].kind = BarKind.MEM64;
         t[i].size = ((~wmHigh) >>> 0) * TWO32 + ((~wm | 0xf) >>> 0) + 1;
         t[i + 1].kind = BarKind.UPPER;
         i++;
       } else {
+        if (wm === 0) continue;
         t[i].kind = BarKind.MEM32;
         t[i].size = ((~wm | 0xf) >>> 0) + 1;
       }
@@ -160,7 +162,7 @@ export class BarMapper {
     } else if (kind === BarKind.MEM32) {
       if ((command & 2) === 0) return;
       this.tBase = (this.cfg32(slot, 0x10 + bar * 4) & 0xfffffff0) >>> 0;
-      this.tValid = this.tBase !== 0 && this.tBase + size <= TWO32;
+      this.tValid = this.tBase !== 0 && this.tBase + size < TWO32;
     } else if (kind === BarKind.MEM64) {
       if ((command & 2) === 0) return;
       const reg = 0x10 + bar * 4;
@@ -172,7 +174,7 @@ export class BarMapper {
       const rom = this.cfg32(slot, this.romOffset(slot));
       if ((command & 2) === 0 || (rom & 1) === 0) return;
       this.tBase = (rom & 0xfffff800) >>> 0;
-      this.tValid = this.tBase !== 0 && this.tBase + size <= TWO32;
+      this.tValid = this.tBase !== 0 && this.tBase + size < TWO32;
     }
   }
 
@@ -215,7 +217,8 @@ export class BarMapper {
   onWrite(slot: number, reg: number): void {
     const dword = reg >>> 2;
     if (dword === 1) {
-      this.refreshAll(slot);
+      // Command is bytes 4-5; a write to Status alone (6-7) changes no decode bit.
+      if (reg < 6) this.refreshAll(slot);
       return;
     }
     const t = this.tables[slot]!;

@@ -20,25 +20,27 @@ export class Regfiles {
     return handle < this.files.length;
   }
 
-  /** Bytes [offset, offset+size) little-endian as lo/hi halves; bytes past the end read 0xff. */
-  read(handle: number, offset: number, size: number, out: { lo: number; hi: number }): void {
+  /** Bytes [offset, offset+size) as lo/hi halves; bytes past the file or `limit` read 0xff. */
+  read(handle: number, offset: number, size: number, limit: number, out: { lo: number; hi: number }): void {
     const v = this.files[handle].values;
+    const n = Math.min(v.length, limit);
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < size; i++) {
       const o = offset + i;
-      const b = o < v.length ? v[o] : 0xff;
+      const b = o < n ? v[o] : 0xff;
       if (i < 4) lo |= b << (8 * i); else hi |= b << (8 * (i - 4));
     }
     out.lo = lo >>> 0;
     out.hi = hi >>> 0;
   }
 
-  write(handle: number, offset: number, size: number, lo: number, hi: number): void {
+  write(handle: number, offset: number, size: number, lo: number, hi: number, limit: number): void {
     const f = this.files[handle];
+    const n = Math.min(f.values.length, limit);
     for (let i = 0; i < size; i++) {
       const o = offset + i;
-      if (o >= f.values.length) break;
+      if (o >= n) break;
       const b = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;
       const m = f.mask[o];
       f.values[o] = (f.values[o] & ~m) | (b & m);

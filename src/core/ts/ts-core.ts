@@ -140,7 +140,7 @@ export class TsCore implements CoreBackend {
     id >>>= 0;
     const kind = this.regions.kindOf(id);
     if (kind === Kind.FREE) return Status.NOT_FOUND;
-    if (!(kind === Kind.REGFILE || kind === Kind.DOORBELL || kind === Kind.HOST)) return Status.RANGE;
+    if (!(kind === Kind.REGFILE || kind === Kind.DOORBELL || kind === Kind.HOST) || this.regions.slot[id] >= 0) return Status.RANGE;
     this.regions.free(id);
     return Status.OK;
   }

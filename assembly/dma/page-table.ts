@@ -1,0 +1,212 @@
+// IOMMU page tables of translated domains: a four-level radix over 48-bit IOVAs, 4 KiB and
+// 2 MiB pages (the x86-64/VT-d second-level shape, without its bit layout).
+//
+//   level  IOVA bits  entry covers  leaf allowed
+//     0    [47:39]    512 GiB       no
+//     1    [38:30]      1 GiB       no
+//     2    [29:21]      2 MiB       yes (2 MiB page)
+//     3    [20:12]      4 KiB       yes (4 KiB page)
+//
+//   entry u64: 0 = nothing | gpa | perms (1 read, 2 write; a leaf) | table address | TABLE
+//
+// Every table is 512 entries (4 KiB). Invariant: no table below a root is empty (unmap frees a
+// table when its last entry goes), so a map never finds a stale table in its way and the tables
+// in use are a function of the mappings. Tables come from a free list, else heap.alloc.
+import { PAGE_SIZE, LARGE_SIZE } from "./layout";
+
+const TABLE: u64 = 4;
+const PERMS: u64 = 3;
+const ENTRIES: usize = 512;
+const TABLE_BYTES: usize = ENTRIES << 3;
+export const LEAF_2M_LEVEL: i32 = 2;
+export const LEAF_4K_LEVEL: i32 = 3;
+
+let freeHead: usize = 0;
+let live: u32 = 0;
+let obtained: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function shiftOf(level: i32): u64 {
+  return <u64>(39 - 9 * level);
+}
+
+// @ts-ignore: decorator
+@inline function ptrOf(e: u64): usize {
+  return <usize>(e & ~TABLE);
+}
+
+// @ts-ignore: decorator
+@inline function isTable(e: u64): bool {
+  return (e & TABLE) != 0;
+}
+
+export function tableAlloc(): usize {
+  let t = freeHead;
+  if (t != 0) {
+    freeHead = <usize>load<u64>(t);
+  } else {
+    t = heap.alloc(TABLE_BYTES);
+    obtained++;
+  }
+  memory.fill(t, 0, TABLE_BYTES);
+  live++;
+  return t;
+}
+
+function tableRelease(t: usize): void {
+  store<u64>(t, <u64>freeHead);
+  freeHead = t;
+  live--;
+}
+
+/** Returns a table of `level` and all tables below it to the free list. */
+export function tableFree(t: usize, level: i32): void {
+  if (level < LEAF_4K_LEVEL) {
+    for (let j: usize = 0; j < ENTRIES; j++) {
+      const e = load<u64>(t + (j << 3));
+      if (isTable(e)) tableFree(ptrOf(e), level + 1);
+    }
+  }
+  tableRelease(t);
+}
+
+export function tablesLive(): u32 {
+  return live;
+}
+
+export function tablesObtained(): u32 {
+  return obtained;
+}
+
+function tableEmpty(t: usize): bool {
+  for (let j: usize = 0; j < ENTRIES; j++) if (load<u64>(t + (j << 3)) != 0) return false;
+  return true;
+}
+
+/** Whether any page is mapped in [lo, hi) (inside the level-`level` table `t` at `tb`). */
+export function anyMapped(t: usize, level: i32, tb: u64, lo: u64, hi: u64): bool {
+  const s = shiftOf(level);
+  const last = (hi - 1 - tb) >> s;
+  for (let j = (lo - tb) >> s; j <= last; j++) {
+    const e = load<u64>(t + (<usize>j << 3));
+    if (e == 0) continue;
+    if (!isTable(e)) return true;
+    const cb = tb + (j << s);
+    const ce = cb + (<u64>1 << s);
+    if (anyMapped(ptrOf(e), level + 1, cb, max<u64>(lo, cb), min<u64>(hi, ce))) return true;
+  }
+  return false;
+}
+
+/** Stores leaf `entry` for the page at `iova` on `level` (2 or 3), creating tables on the way. */
+function setLeaf(root: usize, iova: u64, level: i32, entry: u64): void {
+  let t = root;
+  for (let l = 0; l < level; l++) {
+    const p = t + (<usize>((iova >> shiftOf(l)) & 511) << 3);
+    const e = load<u64>(p);
+    if (isTable(e)) {
+      t = ptrOf(e);
+    } else {
+      const c = tableAlloc();
+      store<u64>(p, <u64>c | TABLE);
+      t = c;
+    }
+  }
+  store<u64>(t + (<usize>((iova >> shiftOf(level)) & 511) << 3), entry);
+}
+
+/**
+ * Maps [iova, iova + size) to [gpa, ...) with `perms`; the caller has validated everything and
+ * checked that nothing is mapped there. A 2 MiB page wherever iova and gpa are both 2 MiB
+ * aligned and at least 2 MiB remain, 4 KiB pages elsewhere (Linux's iommu_pgsize rule).
+ */
+export function mapRange(root: usize, iova: u64, gpa: u64, size: u64, perms: u32): void {
+  while (size > 0) {
+    if (((iova | gpa) & (LARGE_SIZE - 1)) == 0 && size >= LARGE_SIZE) {
+      setLeaf(root, iova, LEAF_2M_LEVEL, gpa | <u64>perms);
+      iova += LARGE_SIZE;
+      gpa += LARGE_SIZE;
+      size -= LARGE_SIZE;
+    } else {
+      setLeaf(root, iova, LEAF_4K_LEVEL, gpa | <u64>perms);
+      iova += PAGE_SIZE;
+      gpa += PAGE_SIZE;
+      size -= PAGE_SIZE;
+    }
+  }
+}
+
+/**
+ * Unmaps [lo, hi) (4 KiB aligned) inside the level-`level` table `t` at `tb`; returns the bytes
+ * that were mapped. A 2 MiB page only partly inside is split into 4 KiB pages first, so exactly
+ * the range goes; a table left empty is freed.
+ */
+export function unmapRange(t: usize, level: i32, tb: u64, lo: u64, hi: u64): u64 {
+  const s = shiftOf(level);
+  const size = <u64>1 << s;
+  const last = (hi - 1 - tb) >> s;
+  let bytes: u64 = 0;
+  for (let j = (lo - tb) >> s; j <= last; j++) {
+    const p = t + (<usize>j << 3);
+    const e = load<u64>(p);
+    if (e == 0) continue;
+    const cb = tb + (j << s);
+    const ce = cb + size;
+    if (!isTable(e)) {
+      if (lo <= cb && ce <= hi) {
+        store<u64>(p, 0);
+        bytes += size;
+        continue;
+      }
+      // A 2 MiB page partly in the range: 512 pages of 4 KiB with the same target and perms.
+      const c = tableAlloc();
+      const gpa = e & ~PERMS;
+      const perms = e & PERMS;
+      for (let k: usize = 0; k < ENTRIES; k++) store<u64>(c + (k << 3), (gpa + (<u64>k << 12)) | perms);
+      store<u64>(p, <u64>c | TABLE);
+      bytes += unmapRange(c, level + 1, cb, max<u64>(lo, cb), min<u64>(hi, ce));
+      continue;
+    }
+    const c = ptrOf(e);
+    bytes += unmapRange(c, level + 1, cb, max<u64>(lo, cb), min<u64>(hi, ce));
+    if (tableEmpty(c)) {
+      tableRelease(c);
+      store<u64>(p, 0);
+    }
+  }
+  return bytes;
+}
+
+/** Result of a walk: the leaf (gpa | perms) and whether it is a 2 MiB page. */
+export let walkLeaf: u64 = 0;
+export let walkLarge: u32 = 0;
+
+/** Walks the tables for `iova` (below 2^48); false when no page is mapped there. */
+export function walk(root: usize, iova: u64): bool {
+  let e = load<u64>(root + (<usize>((iova >> 39) & 511) << 3));
+  if (!isTable(e)) return false;
+  e = load<u64>(ptrOf(e) + (<usize>((iova >> 30) & 511) << 3));
+  if (!isTable(e)) return false;
+  e = load<u64>(ptrOf(e) + (<usize>((iova >> 21) & 511) << 3));
+  if (e == 0) return false;
+  if (!isTable(e)) {
+    walkLeaf = e;
+    walkLarge = 1;
+    return true;
+  }
+  e = load<u64>(ptrOf(e) + (<usize>((iova >> 12) & 511) << 3));
+  if (e == 0) return false;
+  walkLeaf = e;
+  walkLarge = 0;
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline export function leafGpa(e: u64): u64 {
+  return e & ~PERMS;
+}
+
+// @ts-ignore: decorator
+@inline export function leafPerms(e: u64): u32 {
+  return <u32>(e & PERMS);
+}

@@ -1,0 +1,114 @@
+// TypeScript twin of assembly/dma/iotlb.ts: the same direct-mapped entries, index function, tags
+// (pageNumber * 1024 + domain * 4 + large * 2 + 1, exact below 2^53), probes and invalidation,
+// so hit and miss counts agree with the Wasm core's.
+import { Counter, IOTLB_ENTRIES } from './layout.js';
+
+const MASK = IOTLB_ENTRIES - 1;
+const PAGE = 4096;
+const LARGE = 2097152;
+
+function tagOf(pn: number, domain: number, large: number): number {
+  return pn * 1024 + domain * 4 + large * 2 + 1;
+}
+
+function indexOf(pn: number, domain: number, large: number): number {
+  return ((pn & MASK) ^ (domain * 37) ^ (large << 9)) & MASK;
+}
+
+export class Iotlb {
+  private readonly tag = new Float64Array(IOTLB_ENTRIES);
+  private readonly spanLo = new Uint32Array(IOTLB_ENTRIES);
+  private readonly spanHi = new Uint32Array(IOTLB_ENTRIES);
+  private readonly regionOffset = new Float64Array(IOTLB_ENTRIES);
+  private readonly region = new Uint32Array(IOTLB_ENTRIES);
+  private readonly perms = new Uint32Array(IOTLB_ENTRIES);
+  hitRegion = 0;
+  hitOffset = 0;
+  hitAvail = 0;
+  hitPerms = 0;
+
+  constructor(private readonly counters: Float64Array) {}
+
+  private take(i: number, off: number): boolean {
+    const lo = this.spanLo[i];
+    const hi = this.spanHi[i];
+    if (off < lo || off >= hi) return false;
+    this.hitRegion = this.region[i];
+    this.hitPerms = this.perms[i];
+    this.hitOffset = this.regionOffset[i] + (off - lo);
+    this.hitAvail = hi - off;
+    return true;
+  }
+
+  lookup(domain: number, iova: number): boolean {
+    let pn = Math.floor(iova / PAGE);
+    let i = indexOf(pn, domain, 0);
+    if (this.tag[i] === tagOf(pn, domain, 0) && this.take(i, iova - pn * PAGE)) {
+      this.counters[Counter.IOTLB_HITS]++;
+      return true;
+    }
+    pn = Math.floor(iova / LARGE);
+    i = indexOf(pn, domain, 1);
+    if (this.tag[i] === tagOf(pn, domain, 1) && this.take(i, iova - pn * LARGE)) {
+      this.counters[Counter.IOTLB_HITS]++;
+      return true;
+    }
+    this.counters[Counter.IOTLB_MISSES]++;
+    return false;
+  }
+
+  setHit(region: number, perms: number, offset: number, avail: number): void {
+    this.hitRegion = region;
+    this.hitPerms = perms;
+    this.hitOffset = offset;
+    this.hitAvail = avail;
+  }
+
+  fill(domain: number, pn: number, large: number, lo: number, hi: number, region: number, offset: number, perms: number): void {
+    const i = indexOf(pn, domain, large);
+    this.tag[i] = tagOf(pn, domain, large);
+    this.spanLo[i] = lo;
+    this.spanHi[i] = hi;
+    this.regionOffset[i] = offset;
+    this.region[i] = region;
+    this.perms[i] = perms;
+  }
+
+  private dropIf(pn: number, domain: number, large: number): void {
+    const i = indexOf(pn, domain, large);
+    if (this.tag[i] === tagOf(pn, domain, large)) this.tag[i] = 0;
+  }
+
+  invalidate(domain: number, iova: number, end: number): void {
+    if (end <= iova) return;
+    if (end - iova <= 16 * PAGE) {
+      for (let pn = Math.floor(iova / PAGE); pn <= Math.floor((end - 1) / PAGE); pn++) this.dropIf(pn, domain, 0);
+      for (let pn = Math.floor(iova / LARGE); pn <= Math.floor((end - 1) / LARGE); pn++) this.dropIf(pn, domain, 1);
+      return;
+    }
+    for (let i = 0; i < IOTLB_ENTRIES; i++) {
+      const tag = this.tag[i];
+      if (tag === 0 || Math.floor(tag / 4) % 256 !== domain) continue;
+      const size = Math.floor(tag / 2) % 2 !== 0 ? LARGE : PAGE;
+      const b = Math.floor(tag / 1024) * size;
+      if (b < end && b + size > iova) this.tag[i] = 0;
+    }
+  }
+
+  dropDomain(domain: number): void {
+    for (let i = 0; i < IOTLB_ENTRIES; i++) {
+      const tag = this.tag[i];
+      if (tag !== 0 && Math.floor(tag / 4) % 256 === domain) this.tag[i] = 0;
+    }
+  }
+
+  flush(): void {
+    this.tag.fill(0);
+  }
+
+  valid(): number {
+    let n = 0;
+    for (let i = 0; i < IOTLB_ENTRIES; i++) if (this.tag[i] !== 0) n++;
+    return n;
+  }
+}
