@@ -12,7 +12,7 @@ export {
 export {
   setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, barSizeOf, barBaseOf,
 } from "./boundary";
-export { mmioRead, mmioReadHigh, mmioWrite, ioRead, ioWrite } from "./dispatch/access";
+export { mmioRead, mmioReadHigh, mmioWrite, mmioRead32, mmioWrite32, ioRead, ioWrite } from "./dispatch/access";
 export { barAttach, barKind, barMapped, barRegion } from "./dispatch/bar-mapper";
 export {
   regionReads, regionWrites, regionSlot, regionBar, regionKind, counterValue, countInvalid,

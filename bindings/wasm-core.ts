@@ -16,6 +16,8 @@ export interface VpciWasmExports {
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): void;
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   mmioRead(addr: number, size: number): number;
+  mmioRead32(addr: number, size: number): number;
+  mmioWrite32(addr: number, size: number, value: number, high: number): void;
   mmioReadHigh(): number;
   mmioWrite(addr: number, size: number, value: number, high: number): void;
   ioRead(port: number, size: number): number;
@@ -69,12 +71,14 @@ export class WasmCore implements CoreBackend {
   private readonly staging: number;
   private readonly mailbox: number;
   private readonly out = { lo: 0, hi: 0 };
+  private mailboxView: Uint32Array;
   hostAccess: HostAccess = () => { throw new Error('no host handler'); };
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as VpciWasmExports;
     this.staging = this.x.stagingAddress() >>> 0;
     this.mailbox = this.x.hostMailbox() >>> 0;
+    this.mailboxView = new Uint32Array(this.x.memory.buffer, this.mailbox, 3);
   }
 
   /** Runs the model for the core's import and leaves the outcome in the mailbox; never throws. */
@@ -88,8 +92,9 @@ export class WasmCore implements CoreBackend {
     } catch {
       status = 1;
     }
-    // The model may have grown memory (it cannot, but a view is cheap): take a fresh one.
-    const m = new Uint32Array(this.x.memory.buffer, this.mailbox, 3);
+    // The view is rebuilt only when the memory has grown (its buffer is then a new one).
+    let m = this.mailboxView;
+    if (m.buffer !== this.x.memory.buffer) m = this.mailboxView = new Uint32Array(this.x.memory.buffer, this.mailbox, 3);
     m[0] = out.lo;
     m[1] = out.hi;
     m[2] = status;
@@ -127,13 +132,15 @@ export class WasmCore implements CoreBackend {
     return this.x.setEcam(seg, base, busStart, busEnd);
   }
   mmioRead(addr: number, size: number): number {
-    return this.x.mmioRead(addr, size) >>> 0;
+    // Addresses below 2^32 take the export without float checks (the common case on 32-bit BARs).
+    return ((addr >>> 0) === addr ? this.x.mmioRead32(addr, size) : this.x.mmioRead(addr, size)) >>> 0;
   }
   mmioReadHigh(): number {
     return this.x.mmioReadHigh() >>> 0;
   }
   mmioWrite(addr: number, size: number, value: number, high: number): void {
-    this.x.mmioWrite(addr, size, value, high);
+    if ((addr >>> 0) === addr) this.x.mmioWrite32(addr, size, value, high);
+    else this.x.mmioWrite(addr, size, value, high);
   }
   ioRead(port: number, size: number): number {
     return this.x.ioRead(port, size) >>> 0;

@@ -59,6 +59,21 @@ export function regfileWrite(handle: u32, offset: u64, size: i32, value: u64, li
   const p = addressOf(handle);
   const file = <u64>load<u32>(p);
   const n = file < limit ? file : limit;
+  if (offset + <u64>size <= n) {
+    // The whole access is inside: one masked read-modify-write of its width.
+    const at = p + 8 + <usize>offset;
+    const m = at + <usize>file;
+    if (size == 4) {
+      store<u32>(at, (load<u32>(at) & ~load<u32>(m)) | (<u32>value & load<u32>(m)));
+    } else if (size == 8) {
+      store<u64>(at, (load<u64>(at) & ~load<u64>(m)) | (value & load<u64>(m)));
+    } else if (size == 2) {
+      store<u16>(at, (load<u16>(at) & ~load<u16>(m)) | (<u16>value & load<u16>(m)));
+    } else {
+      store<u8>(at, (load<u8>(at) & ~load<u8>(m)) | (<u8>value & load<u8>(m)));
+    }
+    return;
+  }
   for (let i = 0; i < size; i++) {
     const o = offset + <u64>i;
     if (o >= n) break;

@@ -322,6 +322,8 @@ function updateRange(level: i32, table: usize, tb: u64, first: u64, last: u64, l
 }
 
 function rebuildMmio(wb: u64, we: u64): void {
+  cacheTag = CACHE_NONE;
+  cacheMask = 0;
   const all = orderList(SPACE_MMIO);
   const allLen = orderCount(SPACE_MMIO);
   // A root chunk inside [wb, we) can only meet mappings that meet [wb, we): filter once.
@@ -436,26 +438,43 @@ export function regionUnmap(id: u32): i32 {
  * addresses at or above 2^52). The hot path: at most six dependent loads for MMIO (three for a
  * chunk of 2 MiB one region owns, four for a page), one for IO.
  */
+// The last MMIO lookup's terminal chunk: a chunk a terminal entry covers belongs wholly to one
+// id (or to nothing), so the next access inside it needs no walk. Guest traces are local (a
+// driver pokes one BAR many times), which makes this one compare the common case. Any MMIO
+// rebuild clears it: CACHE_NONE matches no address below 2^52.
+const CACHE_NONE: u64 = 0xffffffffffffffff;
+let cacheTag: u64 = CACHE_NONE;
+let cacheMask: u64 = 0;
+let cacheId: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function remember(addr: u64, shift: u64, id: u32): i32 {
+  cacheMask = ~((<u64>1 << shift) - 1);
+  cacheTag = addr & cacheMask;
+  cacheId = <i32>id;
+  return <i32>id;
+}
+
 export function regionLookup(space: u32, addr: u64): i32 {
   if (space == SPACE_MMIO) {
+    if ((addr & cacheMask) == cacheTag) return cacheId;
     if (addr >= MMIO_LIMIT) return 0;
     let e = load<u32>(root + (<usize>(addr >> 39) << 2));
-    if (isTerminal(e)) return <i32>entryId(e);
+    if (isTerminal(e)) return remember(addr, 39, entryId(e));
     e = load<u32>(<usize>e + (<usize>((addr >> 30) & 511) << 2));
-    if (isTerminal(e)) return <i32>entryId(e);
+    if (isTerminal(e)) return remember(addr, 30, entryId(e));
     e = load<u32>(<usize>e + (<usize>((addr >> 21) & 511) << 2));
-    if (isTerminal(e)) return <i32>entryId(e);
+    if (isTerminal(e)) return remember(addr, 21, entryId(e));
     e = load<u32>(<usize>e + (<usize>((addr >> 12) & 511) << 2));
-    if (isTerminal(e)) return <i32>entryId(e);
+    if (isTerminal(e)) return remember(addr, 12, entryId(e));
     e = load<u32>(<usize>e + (<usize>((addr >> 4) & 255) << 2));
-    if (isTerminal(e)) return <i32>entryId(e);
-    return <i32>entryId(load<u32>(<usize>e + (<usize>(addr & 15) << 2)));
+    if (isTerminal(e)) return remember(addr, 4, entryId(e));
+    return remember(addr, 0, entryId(load<u32>(<usize>e + (<usize>(addr & 15) << 2))));
   }
   if (space == SPACE_IO) return addr < IO_LIMIT ? <i32>load<u16>(ioTable + (<usize>addr << 1)) : 0;
   return 0;
 }
 
-/** Base of a mapped region (offset = addr - base); 0 for an id not mapped. */
 export function regionBase(id: u32): u64 {
   return id > MAX_REGION_ID ? 0 : baseOf(<usize>id);
 }
@@ -472,6 +491,8 @@ export function regionCount(): i32 {
 
 /** Unmaps everything at once (VM reset). Tables go back to the free lists for reuse. */
 export function regionReset(): void {
+  cacheTag = CACHE_NONE;
+  cacheMask = 0;
   for (let i: usize = 0; i < ROOT_ENTRIES; i++) {
     const e = load<u32>(root + (i << 2));
     if (!isTerminal(e)) freeTable(<usize>e, 1);

@@ -14,7 +14,10 @@ import {
 } from "./layout";
 import { MAX_FUNCTIONS } from "../config/layout";
 import { sizeOf } from "../config/store";
-import { tableAlloc, tableFree, anyMapped, mapRange, unmapRange, walk, walkLeaf, walkLarge, leafGpa, leafPerms } from "./page-table";
+import {
+  tableAlloc, tableFree, anyMapped, mapRange, unmapRange, walk, walkLeaf, walkLarge, leafGpa, leafPerms, tablesRoom,
+  tablesForMap, tablesForUnmap,
+} from "./page-table";
 import { iotlbInvalidate, iotlbDropDomain } from "./iotlb";
 
 export const KIND_FREE: u32 = 0;
@@ -61,6 +64,7 @@ export function domainCreate(type: u32): i32 {
   let id: u32 = 1;
   while (id < MAX_DOMAINS && kindOf(id) != KIND_FREE) id++;
   if (id == MAX_DOMAINS) return ERR_FULL;
+  if (type == DOMAIN_TRANSLATED && !tablesRoom(1)) return ERR_FULL;
   store<u8>(dKind + <usize>id, <u8>(type + 1));
   store<u32>(dRoot + (<usize>id << 2), type == DOMAIN_TRANSLATED ? <u32>tableAlloc() : 0);
   store<u32>(dAttached + (<usize>id << 2), 0);
@@ -103,7 +107,8 @@ function translatedCheck(id: u32): i32 {
  * with `perms` (1 read, 2 write, 3 both). Page sizes are chosen by alignment (page-table.ts).
  * ERR_RANGE: not a translated domain, perms not 1..3, size 0, anything not 4 KiB aligned, the
  * IOVA range past 2^48 or the GPA range past 2^52. ERR_EXISTS: a page of the range is already
- * mapped (unmap first, as VFIO requires). A refused call changes nothing.
+ * mapped (unmap first, as VFIO requires). ERR_FULL: the page tables could outgrow MAX_TABLES.
+ * A refused call changes nothing.
  */
 export function domainMap(id: u32, iova: u64, gpa: u64, size: u64, perms: u32): i32 {
   const st = translatedCheck(id);
@@ -114,6 +119,7 @@ export function domainMap(id: u32, iova: u64, gpa: u64, size: u64, perms: u32): 
   if (gpa >= GPA_LIMIT || size > GPA_LIMIT - gpa) return ERR_RANGE;
   const root = rootOf(id);
   if (anyMapped(root, 0, 0, iova, iova + size)) return ERR_EXISTS;
+  if (!tablesRoom(tablesForMap(iova, gpa, size))) return ERR_FULL;
   mapRange(root, iova, gpa, size, perms);
   return OK;
 }
@@ -122,13 +128,14 @@ export function domainMap(id: u32, iova: u64, gpa: u64, size: u64, perms: u32): 
  * Unmaps [iova, iova + size) from translated domain `id` and invalidates the IOTLB there.
  * Returns the bytes that were mapped (unmapped holes are skipped; a 2 MiB page partly covered
  * is split so that exactly the range goes), or ERR_RANGE / ERR_NOT_FOUND as domainMap (size 0,
- * unaligned, past 2^48).
+ * unaligned, past 2^48), or ERR_FULL when a split would outgrow MAX_TABLES (nothing changed).
  */
 export function domainUnmap(id: u32, iova: u64, size: u64): i64 {
   const st = translatedCheck(id);
   if (st != OK) return <i64>st;
   if (size == 0 || ((iova | size) & (PAGE_SIZE - 1)) != 0) return <i64>ERR_RANGE;
   if (iova >= IOVA_LIMIT || size > IOVA_LIMIT - iova) return <i64>ERR_RANGE;
+  if (!tablesRoom(tablesForUnmap(rootOf(id), iova, iova + size))) return <i64>ERR_FULL;
   const bytes = unmapRange(rootOf(id), 0, 0, iova, iova + size);
   iotlbInvalidate(id, iova, iova + size);
   return <i64>bytes;

@@ -50,6 +50,10 @@ export const PAGE_SIZE: u64 = 4096;
 export const LARGE_SHIFT: u64 = 21;
 export const LARGE_SIZE: u64 = 2 << 20;
 
+/** Page-table pages (4 KiB each) all translated domains may hold together: 64 MiB. A map or
+ * unmap that could need more is refused with ERR_FULL before it changes anything. */
+export const MAX_TABLES: u32 = 16384;
+
 /** RAM regions: at most 64, 4 KiB aligned, never overlapping. */
 export const MAX_RAM: u32 = 64;
 /** Largest internal region: the stub runtime's largest block (2^30 - 4) rounded down to a page. */

@@ -12,7 +12,7 @@
 // Every table is 512 entries (4 KiB). Invariant: no table below a root is empty (unmap frees a
 // table when its last entry goes), so a map never finds a stale table in its way and the tables
 // in use are a function of the mappings. Tables come from a free list, else heap.alloc.
-import { PAGE_SIZE, LARGE_SIZE } from "./layout";
+import { PAGE_SIZE, LARGE_SIZE, MAX_TABLES } from "./layout";
 
 const TABLE: u64 = 4;
 const PERMS: u64 = 3;
@@ -76,6 +76,35 @@ export function tablesLive(): u32 {
 
 export function tablesObtained(): u32 {
   return obtained;
+}
+
+/** Whether `extra` more tables fit under MAX_TABLES. */
+export function tablesRoom(extra: u64): bool {
+  return <u64>live + extra <= <u64>MAX_TABLES;
+}
+
+/**
+ * An upper bound of the tables mapRange(iova, gpa, size) creates: one per level-1 and level-2
+ * chunk the range touches, and one per 2 MiB chunk that gets 4 KiB pages (all of them when iova
+ * and gpa differ modulo 2 MiB, else at most the partial head and tail). Existing tables are not
+ * discounted: the bound depends on the arguments alone.
+ */
+export function tablesForMap(iova: u64, gpa: u64, size: u64): u64 {
+  const last = iova + size - 1;
+  let n = (last >> 39) - (iova >> 39) + 1 + (last >> 30) - (iova >> 30) + 1;
+  const chunks = (last >> 21) - (iova >> 21) + 1;
+  if (((iova ^ gpa) & (LARGE_SIZE - 1)) != 0) n += chunks;
+  else n += min<u64>(chunks, ((iova & (LARGE_SIZE - 1)) != 0 ? 1 : 0) + (((last + 1) & (LARGE_SIZE - 1)) != 0 ? 1 : 0));
+  return n;
+}
+
+/** Tables an unmap of [lo, hi) creates: a split for each 2 MiB page only partly inside. */
+export function tablesForUnmap(root: usize, lo: u64, hi: u64): u64 {
+  let n: u64 = 0;
+  if (walk(root, lo) && walkLarge && !((lo & (LARGE_SIZE - 1)) == 0 && hi - lo >= LARGE_SIZE)) n++;
+  const tail = hi - 1;
+  if ((tail >> 21) != (lo >> 21) && walk(root, tail) && walkLarge && (hi & (LARGE_SIZE - 1)) != 0) n++;
+  return n;
 }
 
 function tableEmpty(t: usize): bool {

@@ -59,6 +59,12 @@ export function ramUsed(i: u32): bool {
   return <u32>load<u8>(order + <usize>k);
 }
 
+/** The region of the last successful ramFind (an unused index has base = end = 0). */
+// @ts-ignore: decorator
+@inline export function ramLastHit(): u32 {
+  return lastHit;
+}
+
 /** The region holding guest-physical `gpa` into `found`; false when it is not RAM. */
 export function ramFind(gpa: u64): bool {
   let i = lastHit;

@@ -3,7 +3,7 @@ export const REGFILE_MAX = 4096;
 const MAX_REGFILES = 4096;
 
 export class Regfiles {
-  private readonly files: { values: Uint8Array; mask: Uint8Array }[] = [];
+  private readonly files: { values: Uint8Array; mask: Uint8Array; v: DataView; m: DataView }[] = [];
 
   /** Values and mask are the first `size` bytes of the given arrays (zero beyond their length). */
   create(size: number, values: Uint8Array, mask: Uint8Array): number {
@@ -12,7 +12,7 @@ export class Regfiles {
     const m = new Uint8Array(size);
     v.set(values.subarray(0, size));
     m.set(mask.subarray(0, size));
-    this.files.push({ values: v, mask: m });
+    this.files.push({ values: v, mask: m, v: new DataView(v.buffer), m: new DataView(m.buffer) });
     return this.files.length - 1;
   }
 
@@ -22,8 +22,14 @@ export class Regfiles {
 
   /** Bytes [offset, offset+size) as lo/hi halves; bytes past the file or `limit` read 0xff. */
   read(handle: number, offset: number, size: number, limit: number, out: { lo: number; hi: number }): void {
-    const v = this.files[handle].values;
+    const f = this.files[handle];
+    const v = f.values;
     const n = Math.min(v.length, limit);
+    if (offset + size <= n && size >= 4) {
+      out.lo = f.v.getUint32(offset, true);
+      out.hi = size === 8 ? f.v.getUint32(offset + 4, true) : 0;
+      return;
+    }
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < size; i++) {
@@ -38,6 +44,21 @@ export class Regfiles {
   write(handle: number, offset: number, size: number, lo: number, hi: number, limit: number): void {
     const f = this.files[handle];
     const n = Math.min(f.values.length, limit);
+    if (offset + size <= n && size >= 2) {
+      // The whole access is inside: masked read-modify-write a word at a time.
+      const v = f.v;
+      const m = f.m;
+      if (size === 2) {
+        v.setUint16(offset, (v.getUint16(offset, true) & ~m.getUint16(offset, true)) | (lo & m.getUint16(offset, true)), true);
+        return;
+      }
+      v.setUint32(offset, (v.getUint32(offset, true) & ~m.getUint32(offset, true)) | (lo & m.getUint32(offset, true)), true);
+      if (size === 8) {
+        const o = offset + 4;
+        v.setUint32(o, (v.getUint32(o, true) & ~m.getUint32(o, true)) | (hi & m.getUint32(o, true)), true);
+      }
+      return;
+    }
     for (let i = 0; i < size; i++) {
       const o = offset + i;
       if (o >= n) break;

@@ -18,6 +18,7 @@ export const MMIO_LIMIT = 2 ** 52;
 export const IO_LIMIT = 0x10000;
 
 const ID_SLOTS = 4096;
+const TWO_M32 = 2 ** -32;
 const TWO_32 = 4294967296;
 
 /** Terminal entry "nothing mapped here". */
@@ -239,6 +240,7 @@ export class RegionTable {
   }
 
   private rebuildMmio(wb: number, we: number): void {
+    this.cacheSize = 0;
     const all = this.orderIds[SPACE_MMIO];
     const allLen = this.orderLen[SPACE_MMIO];
     const inRange = this.filterInto(all, allLen, this.lists[0], wb, we);
@@ -338,25 +340,45 @@ export class RegionTable {
     return Status.OK;
   }
 
+  // The last MMIO lookup's terminal chunk (see regionLookup in the Wasm core): one compare for
+  // the next access inside it; cleared by every MMIO rebuild.
+  private cacheBase = 0;
+  private cacheSize = 0;
+  private cacheId = 0;
+
+  /** Caches the terminal chunk of `shift` bits holding the address whose halves are hi:lo. */
+  private remember(hi: number, lo: number, shift: number, id: number): number {
+    if (shift >= 32) {
+      this.cacheSize = 2 ** shift;
+      this.cacheBase = (hi & ~((1 << (shift - 32)) - 1)) * TWO_32;
+    } else {
+      this.cacheSize = 1 << shift;
+      this.cacheBase = hi * TWO_32 + ((lo & -(1 << shift)) >>> 0);
+    }
+    this.cacheId = id;
+    return id;
+  }
+
   regionLookup(space: number, addr: number): number {
     space >>>= 0;
     if (space === SPACE_MMIO) {
+      if (addr - this.cacheBase < this.cacheSize && addr >= this.cacheBase && Math.floor(addr) === addr) return this.cacheId;
       if (!(addr >= 0 && addr < MMIO_LIMIT)) return 0;
       const lo = addr >>> 0;
-      const hi = (addr - lo) / TWO_32;
+      const hi = (addr - lo) * TWO_M32;
       if ((hi | 0) !== hi) return 0; // a fraction: no u64 is this number
       let e = this.root[hi >>> 7];
-      if (e & 1) return e >>> 1;
+      if (e & 1) return this.remember(hi, lo, 39, e >>> 1);
       const mem = this.mem;
       e = mem[e + (((hi & 0x7f) << 2) | (lo >>> 30))];
-      if (e & 1) return e >>> 1;
+      if (e & 1) return this.remember(hi, lo, 30, e >>> 1);
       e = mem[e + ((lo >>> 21) & 511)];
-      if (e & 1) return e >>> 1;
+      if (e & 1) return this.remember(hi, lo, 21, e >>> 1);
       e = mem[e + ((lo >>> 12) & 511)];
-      if (e & 1) return e >>> 1;
+      if (e & 1) return this.remember(hi, lo, 12, e >>> 1);
       e = mem[e + ((lo >>> 4) & 255)];
-      if (e & 1) return e >>> 1;
-      return mem[e + (lo & 15)] >>> 1;
+      if (e & 1) return this.remember(hi, lo, 4, e >>> 1);
+      return this.remember(hi, lo, 0, mem[e + (lo & 15)] >>> 1);
     }
     if (space === SPACE_IO) return addr >= 0 && addr < IO_LIMIT && Math.floor(addr) === addr ? this.ioTable[addr] : 0;
     return 0;
@@ -377,6 +399,7 @@ export class RegionTable {
   }
 
   regionReset(): void {
+    this.cacheSize = 0;
     const root = this.root;
     for (let i = 0; i < ROOT_ENTRIES; i++) {
       const e = root[i];

@@ -36,6 +36,7 @@ export class Domains {
     let id = 1;
     while (id < MAX_DOMAINS && this.kind[id] !== KIND_FREE) id++;
     if (id === MAX_DOMAINS) return DmaStatus.FULL;
+    if (type === DomainType.TRANSLATED && !this.tables.room(1)) return DmaStatus.FULL;
     this.kind[id] = type + 1;
     this.root[id] = type === DomainType.TRANSLATED ? this.tables.alloc() : 0;
     this.attached[id] = 0;
@@ -78,6 +79,7 @@ export class Domains {
     if (gpa >= GPA_LIMIT || size > GPA_LIMIT - gpa) return DmaStatus.RANGE;
     const root = this.root[id];
     if (this.tables.anyMapped(root, 0, 0, iova, iova + size)) return DmaStatus.EXISTS;
+    if (!this.tables.room(PageTables.forMap(iova, gpa, size))) return DmaStatus.FULL;
     this.tables.mapRange(root, iova, gpa, size, perms);
     return DmaStatus.OK;
   }
@@ -87,6 +89,7 @@ export class Domains {
     if (st !== DmaStatus.OK) return st;
     if (size === 0 || iova % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) return DmaStatus.RANGE;
     if (iova >= IOVA_LIMIT || size > IOVA_LIMIT - iova) return DmaStatus.RANGE;
+    if (!this.tables.room(this.tables.forUnmap(this.root[id], iova, iova + size))) return DmaStatus.FULL;
     const bytes = this.tables.unmapRange(this.root[id], 0, 0, iova, iova + size);
     this.iotlb.invalidate(id, iova, iova + size);
     return bytes;

@@ -29,32 +29,57 @@ export class Iotlb {
 
   constructor(private readonly counters: Float64Array) {}
 
-  private take(i: number, off: number): boolean {
-    const lo = this.spanLo[i];
-    const hi = this.spanHi[i];
-    if (off < lo || off >= hi) return false;
-    this.hitRegion = this.region[i];
-    this.hitPerms = this.perms[i];
-    this.hitOffset = this.regionOffset[i] + (off - lo);
-    this.hitAvail = hi - off;
-    return true;
-  }
-
-  lookup(domain: number, iova: number): boolean {
+  /** The entry answering for `iova` in `domain` (4 KiB probe, then 2 MiB), or -1; counts nothing. */
+  find(domain: number, iova: number): number {
     let pn = Math.floor(iova / PAGE);
     let i = indexOf(pn, domain, 0);
-    if (this.tag[i] === tagOf(pn, domain, 0) && this.take(i, iova - pn * PAGE)) {
-      this.counters[Counter.IOTLB_HITS]++;
-      return true;
+    if (this.tag[i] === tagOf(pn, domain, 0)) {
+      const off = iova - pn * PAGE;
+      if (off >= this.spanLo[i] && off < this.spanHi[i]) return i;
     }
     pn = Math.floor(iova / LARGE);
     i = indexOf(pn, domain, 1);
-    if (this.tag[i] === tagOf(pn, domain, 1) && this.take(i, iova - pn * LARGE)) {
-      this.counters[Counter.IOTLB_HITS]++;
-      return true;
+    if (this.tag[i] === tagOf(pn, domain, 1)) {
+      const off = iova - pn * LARGE;
+      if (off >= this.spanLo[i] && off < this.spanHi[i]) return i;
     }
-    this.counters[Counter.IOTLB_MISSES]++;
-    return false;
+    return -1;
+  }
+
+  entryRegion(i: number): number {
+    return this.region[i];
+  }
+
+  entryPerms(i: number): number {
+    return this.perms[i];
+  }
+
+  /** Page offset of `iova` in entry i's page. */
+  private entryOff(i: number, iova: number): number {
+    const size = Math.floor(this.tag[i] / 2) % 2 !== 0 ? LARGE : PAGE;
+    return iova % size;
+  }
+
+  entryOffset(i: number, iova: number): number {
+    return this.regionOffset[i] + (this.entryOff(i, iova) - this.spanLo[i]);
+  }
+
+  entryAvail(i: number, iova: number): number {
+    return this.spanHi[i] - this.entryOff(i, iova);
+  }
+
+  lookup(domain: number, iova: number): boolean {
+    const i = this.find(domain, iova);
+    if (i < 0) {
+      this.counters[Counter.IOTLB_MISSES]++;
+      return false;
+    }
+    this.hitRegion = this.region[i];
+    this.hitPerms = this.perms[i];
+    this.hitOffset = this.entryOffset(i, iova);
+    this.hitAvail = this.entryAvail(i, iova);
+    this.counters[Counter.IOTLB_HITS]++;
+    return true;
   }
 
   setHit(region: number, perms: number, offset: number, avail: number): void {

@@ -37,6 +37,9 @@ export const IOVA_LIMIT = 2 ** 48;
 export const PAGE_SIZE = 4096;
 export const LARGE_SIZE = 2 * 1024 * 1024;
 
+/** Page-table pages all translated domains may hold together (64 MiB). */
+export const MAX_TABLES = 16384;
+
 export const MAX_RAM = 64;
 export const MAX_INTERNAL_RAM = 2 ** 30 - PAGE_SIZE;
 

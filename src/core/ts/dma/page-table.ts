@@ -3,6 +3,8 @@
 // An entry is a number: 0 | gpa + perms (a leaf; perms 1..3) | id * 8 + 4 (a table: index into
 // `tables`). Every value is an integer below 2^53, so the arithmetic is exact.
 
+import { MAX_TABLES } from './layout.js';
+
 const ENTRIES = 512;
 const TABLE = 4;
 export const LEAF_2M_LEVEL = 2;
@@ -39,6 +41,29 @@ export class PageTables {
   live = 0;
   walkLeaf = 0;
   walkLarge = 0;
+
+  room(extra: number): boolean {
+    return this.live + extra <= MAX_TABLES;
+  }
+
+  /** The Wasm core's bound of the tables mapRange creates (see page-table.ts there). */
+  static forMap(iova: number, gpa: number, size: number): number {
+    const last = iova + size - 1;
+    let n = Math.floor(last / CHUNK[0]) - Math.floor(iova / CHUNK[0]) + 1 + Math.floor(last / CHUNK[1]) - Math.floor(iova / CHUNK[1]) + 1;
+    const chunks = Math.floor(last / LARGE) - Math.floor(iova / LARGE) + 1;
+    if (iova % LARGE !== gpa % LARGE) n += chunks;
+    else n += Math.min(chunks, (iova % LARGE !== 0 ? 1 : 0) + ((last + 1) % LARGE !== 0 ? 1 : 0));
+    return n;
+  }
+
+  /** Splits an unmap of [lo, hi) needs. */
+  forUnmap(root: number, lo: number, hi: number): number {
+    let n = 0;
+    if (this.walk(root, lo) && this.walkLarge && !(lo % LARGE === 0 && hi - lo >= LARGE)) n++;
+    const tail = hi - 1;
+    if (Math.floor(tail / LARGE) !== Math.floor(lo / LARGE) && this.walk(root, tail) && this.walkLarge && hi % LARGE !== 0) n++;
+    return n;
+  }
 
   alloc(): number {
     let id = this.free.pop();

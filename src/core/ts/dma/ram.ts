@@ -19,6 +19,11 @@ export class RamMap {
     return i < MAX_RAM && this.used[i] !== 0;
   }
 
+  /** The region of the last successful find (an unused index has base = end = 0). */
+  lastHitIndex(): number {
+    return this.lastHit;
+  }
+
   find(gpa: number): boolean {
     let i = this.lastHit;
     if (gpa >= this.base[i] && gpa < this.end[i]) {
