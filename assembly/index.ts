@@ -26,6 +26,14 @@ export {
   replayBatch, batchAddress, resultsAddress, statusAddress, mismatchAddress, batchCapacity,
 } from "./dispatch/replay";
 
+export {
+  ramAdd, ramRemove, ramBase, ramSize, ramAddress, ramCount,
+  domainCreate, domainDestroy, domainType, domainMap, domainUnmap, domainTranslate, domainPerms,
+  dmaAttach, dmaDetach, dmaDomainOf, dmaRead, dmaWrite, dmaSg, dmaTranslate,
+  dmaBufferAddress, dmaSgAddress, dmaSegmentsAddress, dmaFaultsAddress, dmaFaultsQueued, dmaFaultsDrain,
+  dmaCounter, dmaTableCount, dmaIotlbValid, dmaReset,
+} from "./dma/index";
+
 /** Address of the staging area the bindings fill before loadPlanes and regfile creation. */
 export function stagingAddress(): u32 {
   return <u32>staging;

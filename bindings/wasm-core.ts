@@ -3,9 +3,11 @@
 // (a call to a TypeScript device model); it holds no PCI logic.
 import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../src/core/backend.js';
 import { BATCH_CAPACITY, RECORD_BYTES } from '../src/core/backend.js';
+import { WasmDma } from './wasm-dma.js';
+import type { VpciDmaExports } from './wasm-dma.js';
 
 /** The raw exports of build/vpci.wasm (all numbers). */
-export interface VpciWasmExports {
+export interface VpciWasmExports extends VpciDmaExports {
   memory: WebAssembly.Memory;
   stagingAddress(): number;
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number;
@@ -73,9 +75,11 @@ export class WasmCore implements CoreBackend {
   private readonly out = { lo: 0, hi: 0 };
   private mailboxView: Uint32Array;
   hostAccess: HostAccess = () => { throw new Error('no host handler'); };
+  readonly dma: WasmDma;
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as VpciWasmExports;
+    this.dma = new WasmDma(this.x);
     this.staging = this.x.stagingAddress() >>> 0;
     this.mailbox = this.x.hostMailbox() >>> 0;
     this.mailboxView = new Uint32Array(this.x.memory.buffer, this.mailbox, 3);

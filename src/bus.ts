@@ -6,11 +6,12 @@ import type { WasmSource } from '../bindings/load.js';
 import type { BackendKind, CoreBackend } from './core/backend.js';
 import { statusText } from './core/backend.js';
 import { Dispatch } from './dispatch/dispatch.js';
+import { DmaService } from './dma/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
 import type { FunctionDump } from './lspci/index.js';
-import { defaultTopology, parseBdf, resolveTopology } from './topology/index.js';
+import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
 
 export interface BusOptions {
@@ -75,6 +76,8 @@ export class Bus {
   private readonly bdfCache = new Map<string, FunctionAddress>();
   private readonly slots = new Map<string, number>();
   private readonly dispatch: Dispatch;
+  /** DMA on behalf of functions: guest RAM, IOMMU domains, transfers, the fault log. */
+  readonly dma: DmaService;
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     for (const s of topology.segments) {
@@ -94,6 +97,15 @@ export class Bus {
       if (status < 0) throw new TopologyError(topology.source, f.bdf, `cannot map the BARs: ${statusText(status)}`);
     }
     this.dispatch = new Dispatch(core, topology, this.slots, onError);
+    const bdfBySlot = new Map([...this.slots].map(([bdf, slot]) => [slot, bdf]));
+    this.dma = new DmaService(core, (bdf) => this.slotOfBdf(bdf), (slot) => bdfBySlot.get(slot) ?? `slot ${slot}`);
+  }
+
+  /** The core slot of a function of the topology; ArgumentError for anything else. */
+  private slotOfBdf(bdf: string): number {
+    const slot = this.slots.get(formatBdf(this.address(bdf)));
+    if (slot === undefined) throw new ArgumentError(`bdf: ${bdf} is not a function of the topology`);
+    return slot;
   }
 
   /** Adds a region at a fixed address served by `handler`; returns its id. */

@@ -12,3 +12,9 @@ export * from './topology/index.js';
 export * from './config/index.js';
 export * from './devices/index.js';
 export * from './lspci/index.js';
+export type { DmaResult, DomainKind, RamOptions, MapOptions, SgElement, DmaFaultRecord, DmaStats } from './dma/index.js';
+export { DmaService } from './dma/index.js';
+export type {
+  RegionHandler, RegfileHandler, DoorbellHandler, DeviceModelHandler, RegionOptions, MappedRegion, RegionStats, BusStats,
+  BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space,
+} from './dispatch/types.js';

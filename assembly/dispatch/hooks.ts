@@ -1,6 +1,7 @@
 // The mechanisms that follow config writes, by the hook code the store finds in a function's hook
 // plane. The store's write path only sees a code; what each code does lives with its mechanism.
 import { barOnWrite, barDetach, HOOK_BARS } from "./bar-mapper";
+import { dmaSlotReleased } from "../dma/index";
 
 export function runHook(hook: u8, slot: i32, reg: u32): void {
   if (hook == HOOK_BARS) barOnWrite(slot, reg);
@@ -9,4 +10,5 @@ export function runHook(hook: u8, slot: i32, reg: u32): void {
 /** A function is going away: every mechanism drops what it holds for the slot. */
 export function releaseHooks(slot: i32): void {
   barDetach(slot);
+  dmaSlotReleased(slot);
 }

@@ -12,6 +12,7 @@ const counters: usize = heap.alloc(<usize>COUNTERS << 3);
 let head: u32 = 0;
 let queued: u32 = 0;
 memory.fill(counters, 0, <usize>COUNTERS << 3);
+memory.fill(faultOut, 0, <usize>FAULT_CAPACITY * FAULT_BYTES);
 
 // @ts-ignore: decorator
 @inline export function bump(counter: u32, by: u64): void {

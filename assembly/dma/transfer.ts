@@ -33,6 +33,7 @@ export const segments: usize = heap.alloc(<usize>MAX_SEGMENTS * SEGMENT_BYTES);
 const elems: usize = heap.alloc(<usize>MAX_SG << 4);
 memory.fill(buffer, 0, <usize>BUFFER_SIZE);
 memory.fill(sgList, 0, <usize>MAX_SG * SG_BYTES);
+memory.fill(segments, 0, <usize>MAX_SEGMENTS * SEGMENT_BYTES);
 
 // The segment being built (merged while the next piece continues it in the same region).
 let nseg: u32 = 0;
@@ -221,7 +222,8 @@ const NO_REGION: u32 = 0xffffffff;
  *
  * Fast path, for the common case of an element inside one IOTLB entry (translated domains) or
  * inside the region of the last RAM lookup (identity): one segment, no fault possible, the same
- * records, counters and cache state as the general path, which handles everything else.
+ * result, counters and cache state as the general path, which handles everything else. (The
+ * segments area past the returned count is scratch: the fast path leaves it alone.)
  */
 function single(slot: i32, dir: u32, iova: f64, len: u32, limit: u32, buf: usize, copy: bool): i32 {
   if (!slotValid(slot)) return ERR_NOT_FOUND;
@@ -253,16 +255,18 @@ function single(slot: i32, dir: u32, iova: f64, len: u32, limit: u32, buf: usize
       bump(C_TRANSFERS, 1);
       bump(C_BYTES, <u64>len);
       const ptr = ramPtrOf(region);
+      if (copy && ptr != 0) { // nothing to list (the segments area is left as it was)
+        if (dir == DIR_READ) memory.copy(buf, ptr + <usize>offset, <usize>len);
+        else memory.copy(ptr + <usize>offset, buf, <usize>len);
+        return 0;
+      }
       const s = segments;
       store<f64>(s, <f64>offset);
       store<u32>(s, region, 8);
       store<u32>(s, len, 12);
       store<u32>(s, 0, 16);
       store<u32>(s, ptr != 0 ? SEGMENT_INTERNAL : 0, 20);
-      if (!copy || ptr == 0) return 1;
-      if (dir == DIR_READ) memory.copy(buf, ptr + <usize>offset, <usize>len);
-      else memory.copy(ptr + <usize>offset, buf, <usize>len);
-      return 0;
+      return 1;
     }
   }
   store<u64>(elems, a);

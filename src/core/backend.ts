@@ -4,9 +4,13 @@
  * with any argument a guest can produce (bad values read all ones or are dropped; nothing
  * throws). Status codes are the `Status` values below.
  */
+import type { DmaCore } from './ts/dma/index.js';
+
 export interface CoreBackend {
   /** 'wasm' or 'ts'. */
   readonly kind: BackendKind;
+  /** The DMA address translator (guest memory map, IOMMU domains, IOTLB, faults). */
+  readonly dma: DmaCore;
   /** Adds a function with a zeroed config space of 256 or 4096 bytes; returns its slot or a negative Status. */
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number;
   /** Removes a function by slot. */
@@ -102,6 +106,7 @@ export interface RawEffect {
 export type HostAccess = (handle: number, write: boolean, offset: number, size: number, lo: number, hi: number, out: { lo: number; hi: number }) => void;
 
 export type BackendKind = 'wasm' | 'ts';
+export type { DmaCore };
 
 /** Status codes shared by both cores (assembly/config/layout.ts holds the same numbers). */
 export const Status = {
@@ -110,6 +115,8 @@ export const Status = {
   EXISTS: -2,
   FULL: -3,
   NOT_FOUND: -4,
+  /** A domain still has functions attached. */
+  BUSY: -5,
 } as const;
 
 /** Core limits (assembly/config/layout.ts holds the same numbers). */
@@ -128,6 +135,7 @@ export function statusText(status: number): string {
     case Status.EXISTS: return 'already exists';
     case Status.FULL: return 'table full';
     case Status.NOT_FOUND: return 'not found';
+    case Status.BUSY: return 'in use';
     default: return `status ${status}`;
   }
 }

@@ -12,6 +12,7 @@ import { Doorbells } from './doorbell.js';
 import { Regfiles } from './regfile.js';
 import { BarMapper, HOOK_BARS } from './bar-mapper.js';
 import { Dispatcher } from './access.js';
+import { DmaTranslator } from './dma/index.js';
 
 const TWO64 = 18446744073709551616;
 
@@ -31,6 +32,7 @@ export class TsCore implements CoreBackend {
   private readonly mech = new ConfigMechanisms(this.store, this.table, this.regions);
   private readonly bars = new BarMapper(this.store, this.table, this.regions, this.effects);
   private readonly dispatcher = new Dispatcher(this.table, this.regions, this.mech, this.regfiles, this.doorbells);
+  readonly dma = new DmaTranslator(this.store);
   private readonly out = { lo: 0, hi: 0 };
   private readHigh = 0;
 
@@ -38,7 +40,10 @@ export class TsCore implements CoreBackend {
     this.store.runHook = (hook, slot, reg) => {
       if (hook === HOOK_BARS) this.bars.onWrite(slot, reg);
     };
-    this.store.releaseHooks = (slot) => this.bars.detach(slot);
+    this.store.releaseHooks = (slot) => {
+      this.bars.detach(slot);
+      this.dma.dmaSlotReleased(slot);
+    };
     this.mech.initPorts();
   }
 

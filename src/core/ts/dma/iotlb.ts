@@ -6,6 +6,8 @@ import { Counter, IOTLB_ENTRIES } from './layout.js';
 const MASK = IOTLB_ENTRIES - 1;
 const PAGE = 4096;
 const LARGE = 2097152;
+const INV_PAGE = 1 / PAGE;
+const INV_LARGE = 1 / LARGE;
 
 function tagOf(pn: number, domain: number, large: number): number {
   return pn * 1024 + domain * 4 + large * 2 + 1;
@@ -22,6 +24,8 @@ export class Iotlb {
   private readonly regionOffset = new Float64Array(IOTLB_ENTRIES);
   private readonly region = new Uint32Array(IOTLB_ENTRIES);
   private readonly perms = new Uint32Array(IOTLB_ENTRIES);
+  /** The tag's large bit, kept apart so the hot path needs no arithmetic on the tag. */
+  private readonly large = new Uint8Array(IOTLB_ENTRIES);
   hitRegion = 0;
   hitOffset = 0;
   hitAvail = 0;
@@ -29,19 +33,31 @@ export class Iotlb {
 
   constructor(private readonly counters: Float64Array) {}
 
-  /** The entry answering for `iova` in `domain` (4 KiB probe, then 2 MiB), or -1; counts nothing. */
+  /** Page offset of the address of the last successful find(). */
+  private off = 0;
+
+  /**
+   * The entry answering for `iova` in `domain` (4 KiB probe, then 2 MiB), or -1; counts nothing.
+   * (Multiplying by the inverse of a power of two is exact and cheaper than dividing.)
+   */
   find(domain: number, iova: number): number {
-    let pn = Math.floor(iova / PAGE);
+    let pn = Math.floor(iova * INV_PAGE);
     let i = indexOf(pn, domain, 0);
     if (this.tag[i] === tagOf(pn, domain, 0)) {
       const off = iova - pn * PAGE;
-      if (off >= this.spanLo[i] && off < this.spanHi[i]) return i;
+      if (off >= this.spanLo[i] && off < this.spanHi[i]) {
+        this.off = off;
+        return i;
+      }
     }
-    pn = Math.floor(iova / LARGE);
+    pn = Math.floor(iova * INV_LARGE);
     i = indexOf(pn, domain, 1);
     if (this.tag[i] === tagOf(pn, domain, 1)) {
       const off = iova - pn * LARGE;
-      if (off >= this.spanLo[i] && off < this.spanHi[i]) return i;
+      if (off >= this.spanLo[i] && off < this.spanHi[i]) {
+        this.off = off;
+        return i;
+      }
     }
     return -1;
   }
@@ -54,18 +70,14 @@ export class Iotlb {
     return this.perms[i];
   }
 
-  /** Page offset of `iova` in entry i's page. */
-  private entryOff(i: number, iova: number): number {
-    const size = Math.floor(this.tag[i] / 2) % 2 !== 0 ? LARGE : PAGE;
-    return iova % size;
+  /** Region offset of the address the last find() answered (entry i). */
+  entryOffset(i: number): number {
+    return this.regionOffset[i] + (this.off - this.spanLo[i]);
   }
 
-  entryOffset(i: number, iova: number): number {
-    return this.regionOffset[i] + (this.entryOff(i, iova) - this.spanLo[i]);
-  }
-
-  entryAvail(i: number, iova: number): number {
-    return this.spanHi[i] - this.entryOff(i, iova);
+  /** Bytes left in entry i's span from that address. */
+  entryAvail(i: number): number {
+    return this.spanHi[i] - this.off;
   }
 
   lookup(domain: number, iova: number): boolean {
@@ -76,8 +88,8 @@ export class Iotlb {
     }
     this.hitRegion = this.region[i];
     this.hitPerms = this.perms[i];
-    this.hitOffset = this.entryOffset(i, iova);
-    this.hitAvail = this.entryAvail(i, iova);
+    this.hitOffset = this.entryOffset(i);
+    this.hitAvail = this.entryAvail(i);
     this.counters[Counter.IOTLB_HITS]++;
     return true;
   }
@@ -92,6 +104,7 @@ export class Iotlb {
   fill(domain: number, pn: number, large: number, lo: number, hi: number, region: number, offset: number, perms: number): void {
     const i = indexOf(pn, domain, large);
     this.tag[i] = tagOf(pn, domain, large);
+    this.large[i] = large;
     this.spanLo[i] = lo;
     this.spanHi[i] = hi;
     this.regionOffset[i] = offset;
@@ -113,8 +126,8 @@ export class Iotlb {
     }
     for (let i = 0; i < IOTLB_ENTRIES; i++) {
       const tag = this.tag[i];
-      if (tag === 0 || Math.floor(tag / 4) % 256 !== domain) continue;
-      const size = Math.floor(tag / 2) % 2 !== 0 ? LARGE : PAGE;
+      if (tag === 0 || (Math.floor(tag / 4) & 255) !== domain) continue;
+      const size = this.large[i] !== 0 ? LARGE : PAGE;
       const b = Math.floor(tag / 1024) * size;
       if (b < end && b + size > iova) this.tag[i] = 0;
     }
@@ -123,7 +136,7 @@ export class Iotlb {
   dropDomain(domain: number): void {
     for (let i = 0; i < IOTLB_ENTRIES; i++) {
       const tag = this.tag[i];
-      if (tag !== 0 && Math.floor(tag / 4) % 256 === domain) this.tag[i] = 0;
+      if (tag !== 0 && (Math.floor(tag / 4) & 255) === domain) this.tag[i] = 0;
     }
   }
 

@@ -14,8 +14,10 @@ const LARGE = 2097152;
 /** Bytes one entry of each level covers. */
 const CHUNK = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 
+// Bit operations take the low 32 bits of a number, which hold the low bits of any integer below
+// 2^53 exactly; `%` on numbers past 2^31 would be a slow floating-point remainder.
 function isTable(e: number): boolean {
-  return e % 8 === TABLE;
+  return (e & 7) === TABLE;
 }
 
 function idOf(e: number): number {
@@ -23,15 +25,15 @@ function idOf(e: number): number {
 }
 
 export function leafPerms(e: number): number {
-  return e % 4;
+  return e & 3;
 }
 
 export function leafGpa(e: number): number {
-  return e - (e % 4);
+  return e - (e & 3);
 }
 
 function indexAt(iova: number, level: number): number {
-  return Math.floor(iova / CHUNK[level]) % ENTRIES;
+  return Math.floor(iova / CHUNK[level]) & (ENTRIES - 1);
 }
 
 export class PageTables {
@@ -128,7 +130,7 @@ export class PageTables {
 
   mapRange(root: number, iova: number, gpa: number, size: number, perms: number): void {
     while (size > 0) {
-      if (iova % LARGE === 0 && gpa % LARGE === 0 && size >= LARGE) {
+      if (((iova | gpa) & (LARGE - 1)) === 0 && size >= LARGE) { // low bits exact: both below 2^52
         this.setLeaf(root, iova, LEAF_2M_LEVEL, gpa + perms);
         iova += LARGE;
         gpa += LARGE;

@@ -36,6 +36,7 @@ export class Transfers {
   private pXfer = 0;
   private overflow = false;
   private faultAt = 0;
+  private readonly counters: Float64Array;
 
   constructor(
     private readonly store: ConfigStore,
@@ -43,7 +44,9 @@ export class Transfers {
     private readonly iotlb: Iotlb,
     private readonly domains: Domains,
     private readonly faults: FaultLog,
-  ) {}
+  ) {
+    this.counters = faults.counters;
+  }
 
   private flush(): void {
     if (this.pLen === 0) return;
@@ -210,10 +213,10 @@ export class Transfers {
         if (iova < IOVA_LIMIT) {
           const tlb = this.iotlb;
           const e = tlb.find(domain, iova);
-          if (e >= 0 && (tlb.entryPerms(e) & (dir === DIR_READ ? 1 : 2)) !== 0 && tlb.entryAvail(e, iova) >= len) {
+          if (e >= 0 && (tlb.entryPerms(e) & (dir === DIR_READ ? 1 : 2)) !== 0 && tlb.entryAvail(e) >= len) {
             region = tlb.entryRegion(e);
-            offset = tlb.entryOffset(e, iova);
-            this.faults.counters[Counter.IOTLB_HITS]++;
+            offset = tlb.entryOffset(e);
+            this.counters[Counter.IOTLB_HITS]++;
           }
         }
       } else if (kind === KIND_IDENTITY) {
@@ -225,19 +228,21 @@ export class Transfers {
         }
       }
       if (region >= 0) {
-        const c = this.faults.counters;
+        const c = this.counters;
         c[Counter.TRANSFERS]++;
         c[Counter.BYTES] += len;
         const data = this.ram.data[region];
+        if (doCopy && data !== undefined) {
+          if (dir === DIR_READ) copy(data, offset, this.buffer, bufOffset, len);
+          else copy(this.buffer, bufOffset, data, offset, len);
+          return 0;
+        }
         this.segF64[0] = offset;
         this.segU32[2] = region;
         this.segU32[3] = len;
         this.segU32[4] = 0;
         this.segU32[5] = data !== undefined ? SEGMENT_INTERNAL : 0;
-        if (!doCopy || data === undefined) return 1;
-        if (dir === DIR_READ) copy(data, offset, this.buffer, bufOffset, len);
-        else copy(this.buffer, bufOffset, data, offset, len);
-        return 0;
+        return 1;
       }
     }
     this.elemIova[0] = iova;

@@ -1,0 +1,206 @@
+// The Bus's DMA service: what device models and embedders call. The core validates and
+// translates every transfer (bus mastering, IOMMU domain, IOTLB, guest RAM bounds) and copies
+// what lies in its own memory; this layer stages bytes through the core's transfer buffer and
+// performs the copies to and from RAM the embedder owns (an emulator's ArrayBuffer).
+import type { CoreBackend } from '../core/backend.js';
+import { statusText } from '../core/backend.js';
+import {
+  BUFFER_SIZE, Counter, DIR_READ, DIR_WRITE, DomainType, FAULT_STATUS, MAX_SG, PERM_READ, PERM_WRITE, Reason,
+  SG_BYTES, runSegments, readFaults,
+} from '../core/ts/dma/index.js';
+import { ArgumentError } from '../errors.js';
+import type { DmaFaultRecord, DmaResult, DmaStats, DomainKind, MapOptions, RamOptions, SgElement } from './types.js';
+
+const REASONS: Record<number, Exclude<DmaResult, 'ok'>> = {
+  [Reason.BUS_MASTER]: 'bus-master-off',
+  [Reason.BLOCKED]: 'blocked',
+  [Reason.UNMAPPED]: 'unmapped',
+  [Reason.PERMISSION]: 'permission',
+  [Reason.OUTSIDE_RAM]: 'outside-ram',
+};
+const DOMAIN_TYPES: Record<DomainKind, number> = {
+  identity: DomainType.IDENTITY, blocked: DomainType.BLOCKED, translated: DomainType.TRANSLATED,
+};
+
+function bytesOf(b: ArrayBuffer | SharedArrayBuffer | Uint8Array): Uint8Array {
+  return b instanceof Uint8Array ? b : new Uint8Array(b);
+}
+
+export class DmaService {
+  /** The embedder's RAM bytes by region index (undefined for RAM the core holds). */
+  private readonly external: (Uint8Array | undefined)[] = [];
+
+  constructor(
+    private readonly core: CoreBackend,
+    /** The slot of a function of the topology (throws ArgumentError for anything else). */
+    private readonly slotOf: (bdf: string) => number,
+    private readonly bdfOf: (slot: number) => string,
+  ) {}
+
+  private fail(what: string, status: number): never {
+    throw new ArgumentError(`dma: ${what}: ${statusText(status)}`);
+  }
+
+  /** Adds guest RAM; returns its region index. */
+  addRam(o: RamOptions): number {
+    const buffer = o.buffer === undefined ? undefined : bytesOf(o.buffer);
+    if (buffer && buffer.length < o.size) throw new ArgumentError(`dma: addRam: the buffer holds ${buffer.length} bytes, fewer than size ${o.size}`);
+    const index = this.core.dma.ramAdd(o.base, o.size, buffer ? 0 : 1);
+    if (index < 0) this.fail(`addRam(base 0x${o.base.toString(16)}, size 0x${o.size.toString(16)}) (4 KiB aligned, no overlap, at most 64 regions, internal at most 1 GiB - 4 KiB)`, index);
+    this.external[index] = buffer;
+    return index;
+  }
+
+  removeRam(index: number): void {
+    const status = this.core.dma.ramRemove(index);
+    if (status < 0) this.fail(`removeRam(${index})`, status);
+    this.external[index] = undefined;
+  }
+
+  /** The bytes of a RAM region: the embedder's own, or a fresh view of the core's memory. */
+  ram(index: number): Uint8Array {
+    const bytes = this.external[index] ?? this.core.dma.ramBytes(index);
+    if (!bytes) throw new ArgumentError(`dma: ram(${index}): no such RAM region`);
+    return bytes;
+  }
+
+  createDomain(kind: DomainKind): number {
+    if (!(kind in DOMAIN_TYPES)) throw new ArgumentError(`dma: createDomain: "${String(kind)}" is not identity, blocked or translated`);
+    const id = this.core.dma.domainCreate(DOMAIN_TYPES[kind]);
+    if (id < 0) this.fail('createDomain', id);
+    return id;
+  }
+
+  destroyDomain(id: number): void {
+    const status = this.core.dma.domainDestroy(id);
+    if (status < 0) this.fail(`destroyDomain(${id})`, status);
+  }
+
+  map(domain: number, o: MapOptions): void {
+    const perms = (o.read ?? true ? PERM_READ : 0) | (o.write ?? true ? PERM_WRITE : 0);
+    const status = this.core.dma.domainMap(domain, o.iova, o.gpa, o.size, perms);
+    if (status < 0) {
+      this.fail(`map(domain ${domain}, iova 0x${o.iova.toString(16)}, gpa 0x${o.gpa.toString(16)}, size 0x${o.size.toString(16)}) (translated domain, 4 KiB aligned, not mapped already, a read or write permission)`, status);
+    }
+  }
+
+  /** Unmaps [iova, iova+size); returns how many bytes were mapped there. */
+  unmap(domain: number, iova: number, size: number): number {
+    const r = this.core.dma.domainUnmap(domain, iova, size);
+    if (r < 0) this.fail(`unmap(domain ${domain}, iova 0x${iova.toString(16)}, size 0x${size.toString(16)})`, r);
+    return r;
+  }
+
+  attach(bdf: string, domain: number): void {
+    const status = this.core.dma.dmaAttach(this.slotOf(bdf), domain);
+    if (status < 0) this.fail(`attach(${bdf}, domain ${domain})`, status);
+  }
+
+  /** Back to the identity domain, as Linux returns a device to its default domain. */
+  detach(bdf: string): void {
+    const status = this.core.dma.dmaDetach(this.slotOf(bdf));
+    if (status < 0) this.fail(`detach(${bdf})`, status);
+  }
+
+  private outcome(what: string, status: number): DmaResult | number {
+    if (status >= 0) return status;
+    if (status <= FAULT_STATUS - 1) return REASONS[FAULT_STATUS - status] ?? this.fail(what, status);
+    return this.fail(what, status);
+  }
+
+  private checkLength(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > BUFFER_SIZE) {
+      throw new ArgumentError(`dma: a transfer of ${length} bytes; one transfer moves 0..${BUFFER_SIZE} bytes`);
+    }
+  }
+
+  /** Reads guest memory at `iova` on behalf of a function into `into` (all of it, or nothing). */
+  read(bdf: string, iova: number, into: Uint8Array): DmaResult {
+    this.checkLength(into.length);
+    const d = this.core.dma;
+    const r = this.outcome(`read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slotOf(bdf), iova, into.length, 0));
+    if (typeof r === 'string') return r;
+    if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
+    into.set(d.dmaBuffer().subarray(0, into.length));
+    return 'ok';
+  }
+
+  /** Writes `data` to guest memory at `iova` on behalf of a function (all of it, or nothing). */
+  write(bdf: string, iova: number, data: Uint8Array): DmaResult {
+    this.checkLength(data.length);
+    const d = this.core.dma;
+    d.dmaBuffer().set(data);
+    const r = this.outcome(`write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(this.slotOf(bdf), iova, data.length, 0));
+    if (typeof r === 'string') return r;
+    if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
+    return 'ok';
+  }
+
+  private loadSg(list: readonly SgElement[]): number {
+    if (list.length > MAX_SG) throw new ArgumentError(`dma: a scatter-gather list of ${list.length} elements; at most ${MAX_SG}`);
+    const v = new DataView(this.core.dma.dmaSgList().buffer, this.core.dma.dmaSgList().byteOffset, MAX_SG * SG_BYTES);
+    let total = 0;
+    list.forEach((e, k) => {
+      if (!Number.isInteger(e.length) || e.length < 0 || e.length > BUFFER_SIZE) {
+        throw new ArgumentError(`dma: sg[${k}].length: ${e.length} is not 0..${BUFFER_SIZE}`);
+      }
+      v.setFloat64(k * SG_BYTES, e.iova, true);
+      v.setUint32(k * SG_BYTES + 8, e.length, true);
+      total += e.length;
+    });
+    this.checkLength(total);
+    return total;
+  }
+
+  /** Gathers the elements' bytes, one after another, into `into` (its length is their sum). */
+  readSg(bdf: string, list: readonly SgElement[], into: Uint8Array): DmaResult {
+    const total = this.loadSg(list);
+    if (into.length !== total) throw new ArgumentError(`dma: readSg: into holds ${into.length} bytes, the list ${total}`);
+    const d = this.core.dma;
+    const r = this.outcome(`readSg(${bdf})`, d.dmaSg(this.slotOf(bdf), list.length, DIR_READ, 0));
+    if (typeof r === 'string') return r;
+    if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
+    into.set(d.dmaBuffer().subarray(0, total));
+    return 'ok';
+  }
+
+  /** Scatters `data` over the elements, in order (its length is their sum). */
+  writeSg(bdf: string, list: readonly SgElement[], data: Uint8Array): DmaResult {
+    const total = this.loadSg(list);
+    if (data.length !== total) throw new ArgumentError(`dma: writeSg: data holds ${data.length} bytes, the list ${total}`);
+    const d = this.core.dma;
+    d.dmaBuffer().set(data);
+    const r = this.outcome(`writeSg(${bdf})`, d.dmaSg(this.slotOf(bdf), list.length, DIR_WRITE, 0));
+    if (typeof r === 'string') return r;
+    if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
+    return 'ok';
+  }
+
+  /** The fault log since the last call, oldest first (the core keeps 256; the rest are counted). */
+  faults(): DmaFaultRecord[] {
+    const d = this.core.dma;
+    const out: DmaFaultRecord[] = [];
+    for (;;) {
+      const n = d.dmaFaultsDrain(0xffffffff);
+      if (n === 0) return out;
+      for (const f of readFaults(d.dmaFaultArea(), n)) {
+        out.push({
+          bdf: this.bdfOf(f.slot), iova: f.iova, length: f.length,
+          direction: f.dir === DIR_READ ? 'read' : 'write', reason: REASONS[f.reason],
+        });
+      }
+    }
+  }
+
+  stats(): DmaStats {
+    const c = (i: number) => this.core.dma.dmaCounter(i);
+    return {
+      iotlbHits: c(Counter.IOTLB_HITS), iotlbMisses: c(Counter.IOTLB_MISSES), faults: c(Counter.FAULTS),
+      droppedFaults: c(Counter.FAULTS_DROPPED), transfers: c(Counter.TRANSFERS), bytes: c(Counter.BYTES),
+    };
+  }
+
+  private externalRam(): (Uint8Array | undefined)[] {
+    return this.external;
+  }
+}
