@@ -4,7 +4,7 @@
 import { OK, ERR_RANGE, ERR_FULL, ERR_NOT_FOUND } from "./config/layout";
 import { setEcam as mapEcam } from "./dispatch/config-mechanisms";
 import { regionMap, regionBase, regionSize, SPACE_IO, MAX_PRIORITY } from "./dispatch/region-table";
-import { regionAlloc, regionFree, regionKind, regionSlot, KIND_REGFILE, KIND_DOORBELL, KIND_HOST, KIND_FREE } from "./dispatch/regions";
+import { regionAlloc, regionFree, regionKind, regionSlot, lengthOf, KIND_REGFILE, KIND_DOORBELL, KIND_HOST, KIND_FREE } from "./dispatch/regions";
 import { barHandler as addBarHandler, barSize as sizeOfBar, barBase as baseOfBar } from "./dispatch/bar-mapper";
 import { regfileValid } from "./dispatch/regfile";
 import { doorbellValid } from "./dispatch/doorbell";
@@ -66,6 +66,11 @@ export function regionBaseOf(id: u32): f64 {
 
 export function regionSizeOf(id: u32): f64 {
   return <f64>regionSize(id);
+}
+
+/** The length a BAR handler region has (whether or not its BAR is mapped now); 0 otherwise. */
+export function regionLengthOf(id: u32): f64 {
+  return regionKind(id) == KIND_FREE || regionSlot(id) < 0 ? 0 : <f64>lengthOf(id);
 }
 
 export function barSizeOf(slot: i32, bar: u32): f64 {

@@ -10,7 +10,7 @@ export {
   addFunction, removeFunction, loadPlanes, configRead, configWrite, planeByte,
 } from "./config/store";
 export {
-  setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, barSizeOf, barBaseOf,
+  setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,
 } from "./boundary";
 export { mmioRead, mmioReadHigh, mmioWrite, mmioRead32, mmioWrite32, ioRead, ioWrite } from "./dispatch/access";
 export { barAttach, barKind, barMapped, barRegion } from "./dispatch/bar-mapper";

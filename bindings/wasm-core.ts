@@ -38,6 +38,7 @@ export interface VpciWasmExports extends VpciDmaExports {
   regionBar(id: number): number;
   regionBaseOf(id: number): number;
   regionSizeOf(id: number): number;
+  regionLengthOf(id: number): number;
   regionReads(id: number): number;
   regionWrites(id: number): number;
   counterValue(counter: number): number;
@@ -185,7 +186,8 @@ export class WasmCore implements CoreBackend {
     const x = this.x;
     return {
       kind: x.regionKind(id) >>> 0, slot: x.regionSlot(id), bar: x.regionBar(id) >>> 0,
-      base: x.regionBaseOf(id), size: x.regionSizeOf(id), reads: x.regionReads(id), writes: x.regionWrites(id),
+      base: x.regionBaseOf(id), size: x.regionSizeOf(id), length: x.regionLengthOf(id),
+      reads: x.regionReads(id), writes: x.regionWrites(id),
     };
   }
   counterValue(counter: number): number {

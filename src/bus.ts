@@ -42,6 +42,11 @@ function isSize(size: number, max: number): boolean {
   return size === 1 || size === 2 || size === 4 || (size === 8 && max === 8);
 }
 
+/** A port the core can be asked about: an integer in [0, 2^64), like a batch record's u64. */
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port < 2 ** 64;
+}
+
 function isIndex(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
 }
@@ -218,7 +223,7 @@ export class Bus {
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
   ioRead(port: number, size: number): number {
-    if (!isSize(size, 4) || !Number.isInteger(port) || port < 0) {
+    if (!isSize(size, 4) || !isPort(port)) {
       this.core.countInvalid();
       return isSize(size, 4) ? onesFor(size) : 0xffffffff;
     }
@@ -227,7 +232,7 @@ export class Bus {
   }
 
   ioWrite(port: number, size: number, value: number): void {
-    if (!isSize(size, 4) || !Number.isInteger(port) || port < 0) {
+    if (!isSize(size, 4) || !isPort(port)) {
       this.core.countInvalid();
       return;
     }

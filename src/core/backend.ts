@@ -86,6 +86,8 @@ export interface RegionInfo {
   /** 0 and 0 when not mapped. */
   base: number;
   size: number;
+  /** For regions of a BAR (whole or handler): their length, mapped or not; else 0. */
+  length: number;
   reads: number;
   writes: number;
 }

@@ -137,9 +137,14 @@ export class Dispatch {
     const whole = this.barSize(slot, bar);
     if (whole === 0) throw new ArgumentError(`bar: ${bdf} has no BAR ${bar}`);
     // A register file claims only its own bytes unless a length is given.
-    const fallback = !isModel(handler) && handler.kind === 'regfile' ? Math.min(handler.size, whole - offset) : whole - offset;
+    const rest = whole - offset;
+    if (range.length === undefined && BigInt(rest) !== BigInt(whole) - BigInt(offset)) {
+      throw new ArgumentError(`length: BAR ${bar} is 0x${whole.toString(16)} bytes; past 2^53 the rest after offset 0x${offset.toString(16)} is not an exact number: give the length`);
+    }
+    const fallback = !isModel(handler) && handler.kind === 'regfile' ? Math.min(handler.size, rest) : rest;
     const length = range.length ?? fallback;
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 1 || offset + length > whole) {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 1 ||
+        BigInt(offset) + BigInt(length) > BigInt(whole)) {
       throw new ArgumentError(`offset/length: [0x${offset.toString(16)}, +0x${length.toString(16)}) is not inside BAR ${bar} (0x${whole.toString(16)} bytes)`);
     }
     const h = this.createHandler(handler);
@@ -197,7 +202,7 @@ export class Dispatch {
       const s: RegionStats = {
         id, name: n.name, space: n.space, kind: KIND_NAMES[r.kind],
         base: r.size === 0 ? null : BigInt(r.base),
-        size: BigInt(r.size === 0 && r.kind === RegionKind.BAR ? this.barSize(r.slot, r.bar) : r.size),
+        size: BigInt(r.size === 0 ? r.length : r.size),
         reads: r.reads, writes: r.writes,
       };
       if (r.slot >= 0) {

@@ -22,6 +22,18 @@ const DOMAIN_TYPES: Record<DomainKind, number> = {
   identity: DomainType.IDENTITY, blocked: DomainType.BLOCKED, translated: DomainType.TRANSLATED,
 };
 
+/** An index or id the core takes as u32: anything else would be wrapped or truncated there. */
+function checkId(op: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ArgumentError(`dma: ${op}: ${what} ${String(v)} is not an integer id`);
+}
+
+/** Addresses and sizes are numbers (the core range-checks them); other types are caller bugs. */
+function checkNumbers(op: string, values: Record<string, unknown>): void {
+  for (const [what, v] of Object.entries(values)) {
+    if (typeof v !== 'number') throw new ArgumentError(`dma: ${op}: ${what} ${typeof v === 'bigint' ? `${v}n` : String(v)} is not a number`);
+  }
+}
+
 function bytesOf(b: ArrayBuffer | SharedArrayBuffer | Uint8Array): Uint8Array {
   return b instanceof Uint8Array ? b : new Uint8Array(b);
 }
@@ -41,8 +53,18 @@ export class DmaService {
     throw new ArgumentError(`dma: ${what}: ${statusText(status)}`);
   }
 
+  /** The slot of `bdf`, with errors that name the operation. */
+  private slot(op: string, bdf: string): number {
+    try {
+      return this.slotOf(bdf);
+    } catch (e) {
+      throw new ArgumentError(`dma: ${op}: ${(e as Error).message}`);
+    }
+  }
+
   /** Adds guest RAM; returns its region index. */
   addRam(o: RamOptions): number {
+    checkNumbers('addRam', { base: o.base, size: o.size });
     const buffer = o.buffer === undefined ? undefined : bytesOf(o.buffer);
     if (buffer && buffer.length < o.size) throw new ArgumentError(`dma: addRam: the buffer holds ${buffer.length} bytes, fewer than size ${o.size}`);
     const index = this.core.dma.ramAdd(o.base, o.size, buffer ? 0 : 1);
@@ -52,6 +74,7 @@ export class DmaService {
   }
 
   removeRam(index: number): void {
+    checkId('removeRam', 'index', index);
     const status = this.core.dma.ramRemove(index);
     if (status < 0) this.fail(`removeRam(${index})`, status);
     this.external[index] = undefined;
@@ -59,24 +82,28 @@ export class DmaService {
 
   /** The bytes of a RAM region: the embedder's own, or a fresh view of the core's memory. */
   ram(index: number): Uint8Array {
+    checkId('ram', 'index', index);
     const bytes = this.external[index] ?? this.core.dma.ramBytes(index);
     if (!bytes) throw new ArgumentError(`dma: ram(${index}): no such RAM region`);
     return bytes;
   }
 
   createDomain(kind: DomainKind): number {
-    if (!(kind in DOMAIN_TYPES)) throw new ArgumentError(`dma: createDomain: "${String(kind)}" is not identity, blocked or translated`);
+    if (typeof kind !== 'string' || !Object.hasOwn(DOMAIN_TYPES, kind)) throw new ArgumentError(`dma: createDomain: "${String(kind)}" is not identity, blocked or translated`);
     const id = this.core.dma.domainCreate(DOMAIN_TYPES[kind]);
     if (id < 0) this.fail('createDomain', id);
     return id;
   }
 
   destroyDomain(id: number): void {
+    checkId('destroyDomain', 'domain', id);
     const status = this.core.dma.domainDestroy(id);
     if (status < 0) this.fail(`destroyDomain(${id})`, status);
   }
 
   map(domain: number, o: MapOptions): void {
+    checkId('map', 'domain', domain);
+    checkNumbers('map', { iova: o.iova, gpa: o.gpa, size: o.size });
     const perms = (o.read ?? true ? PERM_READ : 0) | (o.write ?? true ? PERM_WRITE : 0);
     const status = this.core.dma.domainMap(domain, o.iova, o.gpa, o.size, perms);
     if (status < 0) {
@@ -86,19 +113,22 @@ export class DmaService {
 
   /** Unmaps [iova, iova+size); returns how many bytes were mapped there. */
   unmap(domain: number, iova: number, size: number): number {
+    checkId('unmap', 'domain', domain);
+    checkNumbers('unmap', { iova, size });
     const r = this.core.dma.domainUnmap(domain, iova, size);
     if (r < 0) this.fail(`unmap(domain ${domain}, iova 0x${iova.toString(16)}, size 0x${size.toString(16)})`, r);
     return r;
   }
 
   attach(bdf: string, domain: number): void {
-    const status = this.core.dma.dmaAttach(this.slotOf(bdf), domain);
+    checkId('attach', 'domain', domain);
+    const status = this.core.dma.dmaAttach(this.slot('attach', bdf), domain);
     if (status < 0) this.fail(`attach(${bdf}, domain ${domain})`, status);
   }
 
   /** Back to the identity domain, as Linux returns a device to its default domain. */
   detach(bdf: string): void {
-    const status = this.core.dma.dmaDetach(this.slotOf(bdf));
+    const status = this.core.dma.dmaDetach(this.slot('detach', bdf));
     if (status < 0) this.fail(`detach(${bdf})`, status);
   }
 
@@ -108,17 +138,18 @@ export class DmaService {
     return this.fail(what, status);
   }
 
-  private checkLength(length: number): void {
+  private checkLength(op: string, length: number): void {
     if (!Number.isInteger(length) || length < 0 || length > BUFFER_SIZE) {
-      throw new ArgumentError(`dma: a transfer of ${length} bytes; one transfer moves 0..${BUFFER_SIZE} bytes`);
+      throw new ArgumentError(`dma: ${op}: a transfer of ${length} bytes; one transfer moves 0..${BUFFER_SIZE} bytes`);
     }
   }
 
   /** Reads guest memory at `iova` on behalf of a function into `into` (all of it, or nothing). */
   read(bdf: string, iova: number, into: Uint8Array): DmaResult {
-    this.checkLength(into.length);
+    this.checkLength('read', into.length);
+    checkNumbers('read', { iova });
     const d = this.core.dma;
-    const r = this.outcome(`read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slotOf(bdf), iova, into.length, 0));
+    const r = this.outcome(`read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slot('read', bdf), iova, into.length, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
     into.set(d.dmaBuffer().subarray(0, into.length));
@@ -127,37 +158,41 @@ export class DmaService {
 
   /** Writes `data` to guest memory at `iova` on behalf of a function (all of it, or nothing). */
   write(bdf: string, iova: number, data: Uint8Array): DmaResult {
-    this.checkLength(data.length);
+    this.checkLength('write', data.length);
+    checkNumbers('write', { iova });
+    const slot = this.slot('write', bdf);
     const d = this.core.dma;
     d.dmaBuffer().set(data);
-    const r = this.outcome(`write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(this.slotOf(bdf), iova, data.length, 0));
+    const r = this.outcome(`write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(slot, iova, data.length, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
     return 'ok';
   }
 
-  private loadSg(list: readonly SgElement[]): number {
-    if (list.length > MAX_SG) throw new ArgumentError(`dma: a scatter-gather list of ${list.length} elements; at most ${MAX_SG}`);
+  private loadSg(op: string, list: readonly SgElement[]): number {
+    if (list.length > MAX_SG) throw new ArgumentError(`dma: ${op}: a scatter-gather list of ${list.length} elements; at most ${MAX_SG}`);
     const v = new DataView(this.core.dma.dmaSgList().buffer, this.core.dma.dmaSgList().byteOffset, MAX_SG * SG_BYTES);
     let total = 0;
     list.forEach((e, k) => {
+      checkNumbers(op, { [`sg[${k}].iova`]: e.iova, [`sg[${k}].length`]: e.length });
       if (!Number.isInteger(e.length) || e.length < 0 || e.length > BUFFER_SIZE) {
-        throw new ArgumentError(`dma: sg[${k}].length: ${e.length} is not 0..${BUFFER_SIZE}`);
+        throw new ArgumentError(`dma: ${op}: sg[${k}].length: ${e.length} is not 0..${BUFFER_SIZE}`);
       }
       v.setFloat64(k * SG_BYTES, e.iova, true);
       v.setUint32(k * SG_BYTES + 8, e.length, true);
       total += e.length;
     });
-    this.checkLength(total);
+    this.checkLength(op, total);
     return total;
   }
 
   /** Gathers the elements' bytes, one after another, into `into` (its length is their sum). */
   readSg(bdf: string, list: readonly SgElement[], into: Uint8Array): DmaResult {
-    const total = this.loadSg(list);
+    const slot = this.slot('readSg', bdf);
+    const total = this.loadSg('readSg', list);
     if (into.length !== total) throw new ArgumentError(`dma: readSg: into holds ${into.length} bytes, the list ${total}`);
     const d = this.core.dma;
-    const r = this.outcome(`readSg(${bdf})`, d.dmaSg(this.slotOf(bdf), list.length, DIR_READ, 0));
+    const r = this.outcome(`readSg(${bdf})`, d.dmaSg(slot, list.length, DIR_READ, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
     into.set(d.dmaBuffer().subarray(0, total));
@@ -166,11 +201,12 @@ export class DmaService {
 
   /** Scatters `data` over the elements, in order (its length is their sum). */
   writeSg(bdf: string, list: readonly SgElement[], data: Uint8Array): DmaResult {
-    const total = this.loadSg(list);
+    const slot = this.slot('writeSg', bdf);
+    const total = this.loadSg('writeSg', list);
     if (data.length !== total) throw new ArgumentError(`dma: writeSg: data holds ${data.length} bytes, the list ${total}`);
     const d = this.core.dma;
     d.dmaBuffer().set(data);
-    const r = this.outcome(`writeSg(${bdf})`, d.dmaSg(this.slotOf(bdf), list.length, DIR_WRITE, 0));
+    const r = this.outcome(`writeSg(${bdf})`, d.dmaSg(slot, list.length, DIR_WRITE, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
     return 'ok';

@@ -1,7 +1,7 @@
 // Shared helpers of the dispatcher suites (test/dispatch, test/dispatch-differential): the
 // dispatcher API of the Bus as the specification describes it, BAR layouts derived from a
-// function's planes, a from-scratch model of which BARs are mapped where (with the 64-bit
-// half-write state machine), region/effect normalisation, replay record building and a
+// function's planes, a from-scratch model of which BARs are mapped where (64-bit BARs: the lower
+// dword staged, the upper dword moves), region/effect normalisation, replay record building and a
 // recording TypeScript device model.
 import { createBus } from '../../src/bus.js';
 import type { Bus, BusOptions } from '../../src/bus.js';
@@ -202,27 +202,40 @@ function limitOf(kind: BarKind): bigint {
   return kind === 'io' ? IO_LIMIT : kind === 'mem64' ? MMIO_LIMIT : 2n ** 32n;
 }
 
+/**
+ * Non-zero and the whole range below the space's limit. 32-bit memory BARs and the ROM: the last
+ * byte must be below 0xFFFFFFFF (base + size < 2^32, as in QEMU), so the all-ones sizing probe
+ * never maps them; IO: base + size <= 0x10000; 64-bit: base + size <= 2^52.
+ */
 export function validAddress(kind: BarKind, base: bigint, size: bigint): boolean {
-  return base !== 0n && base + size <= limitOf(kind);
+  if (base === 0n) return false;
+  return kind === 'mem32' || kind === 'rom' ? base + size < limitOf(kind) : base + size <= limitOf(kind);
+}
+
+/** Reads a config dword (offset a multiple of 4) of a function: the bus, or a view of it. */
+export type RegRead = (bdf: string, dwordOffset: number) => number;
+
+export function busReader(bus: DBus): RegRead {
+  return (bdf, off) => bus.configRead(bdf, off, 4) >>> 0;
 }
 
 /** The address the registers give (for the ROM, without the enable bit). */
-export function targetOf(bus: DBus, b: BarInfo): bigint {
-  const lo = bus.configRead(b.bdf, b.reg, 4) >>> 0;
+export function targetOf(read: RegRead, b: BarInfo): bigint {
+  const lo = read(b.bdf, b.reg) >>> 0;
   switch (b.kind) {
     case 'io': return BigInt((lo & 0xfffffffc) >>> 0);
     case 'mem32': return BigInt((lo & 0xfffffff0) >>> 0);
     case 'rom': return BigInt((lo & 0xfffff800) >>> 0);
-    case 'mem64': return (BigInt(bus.configRead(b.bdf, b.reg + 4, 4) >>> 0) << 32n) | BigInt((lo & 0xfffffff0) >>> 0);
+    case 'mem64': return (BigInt(read(b.bdf, b.reg + 4) >>> 0) << 32n) | BigInt((lo & 0xfffffff0) >>> 0);
   }
 }
 
 /** Where the BAR is mapped when its address is `target` (decode bit, ROM enable, validity). */
-export function mappedAt(bus: DBus, b: BarInfo, target: bigint): bigint | null {
-  const cmd = bus.configRead(b.bdf, 0x04, 2);
+export function mappedAt(read: RegRead, b: BarInfo, target: bigint): bigint | null {
+  const cmd = read(b.bdf, 0x04) & 0xffff;
   const decode = b.kind === 'io' ? (cmd & 1) !== 0 : (cmd & 2) !== 0;
   if (!decode) return null;
-  if (b.kind === 'rom' && (bus.configRead(b.bdf, b.reg, 4) & 1) === 0) return null;
+  if (b.kind === 'rom' && (read(b.bdf, b.reg) & 1) === 0) return null;
   return validAddress(b.kind, target, b.size) ? target : null;
 }
 
@@ -230,24 +243,20 @@ const key = (b: { bdf: string; bar: number }): string => `${canon(b.bdf)}#${b.ba
 
 /**
  * The spec's mapping state: every BAR's mapping follows the registers at once, except 64-bit
- * BARs, which are written in halves: a write to one half that changes the target unmaps the BAR
- * and marks that half pending; a write to the other half then maps it where both halves say; a
- * write leaving the target at the committed address clears pending and restores the mapping. A
- * Command write applies the registers to every BAR of the function and clears pending.
+ * BARs, which are written in halves: a write to the LOWER dword is staged (the BAR stays mapped
+ * where it was, no effect); a write to the UPPER dword moves the BAR to the address both halves
+ * give now (or unmaps it when that address is invalid). A Command write (bytes 4-5) applies the
+ * current registers to every BAR of the function; a write to Status alone (bytes 6-7) changes
+ * nothing. There is no state between the halves beyond the registers themselves.
  */
 export class MappingModel {
   readonly bars: BarInfo[];
-  private readonly committed = new Map<string, bigint>();
-  private readonly pending = new Map<string, 'lo' | 'hi'>();
   private readonly mapped = new Map<string, bigint | null>();
 
   constructor(private readonly bus: DBus, bars?: BarInfo[]) {
     this.bars = bars ?? allBars(bus);
-    for (const b of this.bars) {
-      const t = targetOf(bus, b);
-      this.committed.set(key(b), t);
-      this.mapped.set(key(b), mappedAt(bus, b, t));
-    }
+    const read = busReader(bus);
+    for (const b of this.bars) this.mapped.set(key(b), mappedAt(read, b, targetOf(read, b)));
   }
 
   base(bdf: string, bar: number): bigint | null {
@@ -270,48 +279,28 @@ export class MappingModel {
 
   /**
    * Call after a performed config write of `size` bytes at `reg` of `bdf` (already applied to
-   * the bus); returns the effects the spec requires, in BAR order.
+   * the bus); returns the effects the spec requires, in BAR order. `read` gives the registers as
+   * they were right after this write (default: the bus now).
    */
-  afterConfigWrite(bdf: string, reg: number, size: number): Effect[] {
+  afterConfigWrite(bdf: string, reg: number, size: number, read: RegRead = busReader(this.bus)): Effect[] {
     const effects: Effect[] = [];
     const mine = this.bars.filter((b) => sameBdf(b.bdf, bdf));
     if (mine.length === 0) return effects;
     const touches = (lo: number, hi: number) => reg < hi && reg + size > lo;
-    const set = (b: BarInfo, next: bigint | null) => {
+    const apply = (b: BarInfo) => {
       const old = this.mapped.get(key(b)) ?? null;
+      const next = mappedAt(read, b, targetOf(read, b));
       if (old !== next) effects.push({ bdf: b.bdf, bar: b.bar, kind: b.kind, oldBase: old, newBase: next, size: b.size });
       this.mapped.set(key(b), next);
     };
     if (touches(0x04, 0x06)) {
-      for (const b of mine) {
-        const t = targetOf(this.bus, b);
-        this.committed.set(key(b), t);
-        this.pending.delete(key(b));
-        set(b, mappedAt(this.bus, b, t));
-      }
+      for (const b of mine) apply(b);
       return effects;
     }
     for (const b of mine) {
-      if (b.kind === 'mem64') {
-        const half = touches(b.reg, b.reg + 4) ? 'lo' : touches(b.reg + 4, b.reg + 8) ? 'hi' : undefined;
-        if (half === undefined) continue;
-        const t = targetOf(this.bus, b);
-        const k = key(b);
-        const pend = this.pending.get(k);
-        if (t === this.committed.get(k)) {
-          this.pending.delete(k);
-          set(b, mappedAt(this.bus, b, t));
-        } else if (pend !== undefined && pend !== half) {
-          this.committed.set(k, t);
-          this.pending.delete(k);
-          set(b, mappedAt(this.bus, b, t));
-        } else {
-          this.pending.set(k, half);
-          set(b, null);
-        }
-      } else if (touches(b.reg, b.reg + 4)) {
-        set(b, mappedAt(this.bus, b, targetOf(this.bus, b)));
-      }
+      // A 64-bit BAR moves on its upper dword only; its lower dword is staged.
+      const moves = b.kind === 'mem64' ? touches(b.reg + 4, b.reg + 8) : touches(b.reg, b.reg + 4);
+      if (moves) apply(b);
     }
     return effects;
   }

@@ -134,7 +134,8 @@ export class BarMapper {
     if (!this.attached(slot) || bar >= ENTRIES) return Status.NOT_FOUND;
     const e = this.tables[slot]![bar];
     if (e.kind === BarKind.NONE || e.kind === BarKind.UPPER) return Status.NOT_FOUND;
-    if (length === 0 || offset >= e.size || length > e.size - offset) return Status.RANGE;
+    // Exact arithmetic: BAR sizes reach 2^63, where number subtraction would round.
+    if (length === 0 || offset >= e.size || BigInt(length) > BigInt(e.size) - BigInt(offset)) return Status.RANGE;
     const id = this.regions.alloc(kind, datum, slot, bar, offset);
     if (id === 0) return Status.FULL;
     this.regions.length[id] = length;

@@ -163,9 +163,10 @@ export class TsCore implements CoreBackend {
   regionInfo(id: number): RegionInfo {
     id >>>= 0;
     const r = this.regions;
-    if (id === 0 || id > MAX_REGION_ID) return { kind: 0, slot: -1, bar: 0, base: 0, size: 0, reads: 0, writes: 0 };
+    if (id === 0 || id > MAX_REGION_ID) return { kind: 0, slot: -1, bar: 0, base: 0, size: 0, length: 0, reads: 0, writes: 0 };
     return {
       kind: r.kind[id], slot: r.slot[id], bar: r.bar[id],
+      length: r.kind[id] === Kind.FREE || r.slot[id] < 0 ? 0 : r.length[id],
       base: this.table.regionBase(id), size: this.table.regionSize(id), reads: r.reads[id], writes: r.writes[id],
     };
   }
