@@ -179,7 +179,21 @@ class Harness {
     const room = b.size - BigInt(offset);
     const length = p.length !== null && BigInt(p.length) <= room ? p.length : null;
     const options = length === null ? { offset } : { offset, length };
-    // Always a valid request (offset inside the BAR, length within the rest): neither bus may throw.
+    if (length === null && BigInt(Number(room)) !== room) {
+      // The rest of a BAR past 2^53 that no number holds: both buses refuse alike, asking for a length.
+      const outcomes = [this.w, this.t].map((bus, side) => {
+        try {
+          bus.setBarHandler(b.bdf, b.bar, this.handlerFor(p.kind, p.seed, p.rfSize, p.masked, side as 0 | 1), options);
+          return 'registered';
+        } catch (e) {
+          return /give the length/.test(String(e)) ? 'refused' : `threw ${String(e)}`;
+        }
+      });
+      this.same(`setBarHandler on a BAR of 0x${b.size.toString(16)} bytes at offset ${offset} without a length`, outcomes[0], outcomes[1]);
+      if (outcomes[0] !== 'refused') this.fail(`setBarHandler without a length past 2^53: ${outcomes[0]}`);
+      return;
+    }
+    // Otherwise a valid request (offset inside the BAR, length within the rest): neither bus may throw.
     const ids = [this.w, this.t].map((bus, side) => {
       try {
         return bus.setBarHandler(b.bdf, b.bar, this.handlerFor(p.kind, p.seed, p.rfSize, p.masked, side as 0 | 1), options);
