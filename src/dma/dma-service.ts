@@ -28,10 +28,13 @@ function checkId(op: string, what: string, v: number): void {
 }
 
 /** Addresses and sizes are numbers (the core range-checks them); other types are caller bugs. */
+function checkNumber(op: string, what: string, v: unknown): void {
+  if (typeof v !== 'number') throw new ArgumentError(`dma: ${op}: ${what} ${typeof v === 'bigint' ? `${v}n` : String(v)} is not a number`);
+}
+
+/** Several at once (setup calls, off the transfer path). */
 function checkNumbers(op: string, values: Record<string, unknown>): void {
-  for (const [what, v] of Object.entries(values)) {
-    if (typeof v !== 'number') throw new ArgumentError(`dma: ${op}: ${what} ${typeof v === 'bigint' ? `${v}n` : String(v)} is not a number`);
-  }
+  for (const [what, v] of Object.entries(values)) checkNumber(op, what, v);
 }
 
 function bytesOf(b: ArrayBuffer | SharedArrayBuffer | Uint8Array): Uint8Array {
@@ -53,10 +56,17 @@ export class DmaService {
     throw new ArgumentError(`dma: ${what}: ${statusText(status)}`);
   }
 
+  /** Slots by the BDF strings callers use, so a transfer does not parse its BDF again. */
+  private readonly slots = new Map<string, number>();
+
   /** The slot of `bdf`, with errors that name the operation. */
   private slot(op: string, bdf: string): number {
+    const known = this.slots.get(bdf);
+    if (known !== undefined) return known;
     try {
-      return this.slotOf(bdf);
+      const slot = this.slotOf(bdf);
+      this.slots.set(bdf, slot);
+      return slot;
     } catch (e) {
       throw new ArgumentError(`dma: ${op}: ${(e as Error).message}`);
     }
@@ -132,10 +142,11 @@ export class DmaService {
     if (status < 0) this.fail(`detach(${bdf})`, status);
   }
 
-  private outcome(what: string, status: number): DmaResult | number {
+  /** A core result: segment count, a fault, or an embedder error (its text built only then). */
+  private outcome(what: () => string, status: number): DmaResult | number {
     if (status >= 0) return status;
-    if (status <= FAULT_STATUS - 1) return REASONS[FAULT_STATUS - status] ?? this.fail(what, status);
-    return this.fail(what, status);
+    if (status <= FAULT_STATUS - 1) return REASONS[FAULT_STATUS - status] ?? this.fail(what(), status);
+    return this.fail(what(), status);
   }
 
   private checkLength(op: string, length: number): void {
@@ -147,9 +158,9 @@ export class DmaService {
   /** Reads guest memory at `iova` on behalf of a function into `into` (all of it, or nothing). */
   read(bdf: string, iova: number, into: Uint8Array): DmaResult {
     this.checkLength('read', into.length);
-    checkNumbers('read', { iova });
+    checkNumber('read', 'iova', iova);
     const d = this.core.dma;
-    const r = this.outcome(`read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slot('read', bdf), iova, into.length, 0));
+    const r = this.outcome(() => `read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slot('read', bdf), iova, into.length, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
     into.set(d.dmaBuffer().subarray(0, into.length));
@@ -159,11 +170,11 @@ export class DmaService {
   /** Writes `data` to guest memory at `iova` on behalf of a function (all of it, or nothing). */
   write(bdf: string, iova: number, data: Uint8Array): DmaResult {
     this.checkLength('write', data.length);
-    checkNumbers('write', { iova });
+    checkNumber('write', 'iova', iova);
     const slot = this.slot('write', bdf);
     const d = this.core.dma;
     d.dmaBuffer().set(data);
-    const r = this.outcome(`write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(slot, iova, data.length, 0));
+    const r = this.outcome(() => `write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(slot, iova, data.length, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
     return 'ok';
@@ -174,7 +185,8 @@ export class DmaService {
     const v = new DataView(this.core.dma.dmaSgList().buffer, this.core.dma.dmaSgList().byteOffset, MAX_SG * SG_BYTES);
     let total = 0;
     list.forEach((e, k) => {
-      checkNumbers(op, { [`sg[${k}].iova`]: e.iova, [`sg[${k}].length`]: e.length });
+      if (typeof e.iova !== 'number') checkNumber(op, `sg[${k}].iova`, e.iova);
+      if (typeof e.length !== 'number') checkNumber(op, `sg[${k}].length`, e.length);
       if (!Number.isInteger(e.length) || e.length < 0 || e.length > BUFFER_SIZE) {
         throw new ArgumentError(`dma: ${op}: sg[${k}].length: ${e.length} is not 0..${BUFFER_SIZE}`);
       }
@@ -192,7 +204,7 @@ export class DmaService {
     const total = this.loadSg('readSg', list);
     if (into.length !== total) throw new ArgumentError(`dma: readSg: into holds ${into.length} bytes, the list ${total}`);
     const d = this.core.dma;
-    const r = this.outcome(`readSg(${bdf})`, d.dmaSg(slot, list.length, DIR_READ, 0));
+    const r = this.outcome(() => `readSg(${bdf})`, d.dmaSg(slot, list.length, DIR_READ, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
     into.set(d.dmaBuffer().subarray(0, total));
@@ -206,7 +218,7 @@ export class DmaService {
     if (data.length !== total) throw new ArgumentError(`dma: writeSg: data holds ${data.length} bytes, the list ${total}`);
     const d = this.core.dma;
     d.dmaBuffer().set(data);
-    const r = this.outcome(`writeSg(${bdf})`, d.dmaSg(slot, list.length, DIR_WRITE, 0));
+    const r = this.outcome(() => `writeSg(${bdf})`, d.dmaSg(slot, list.length, DIR_WRITE, 0));
     if (typeof r === 'string') return r;
     if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
     return 'ok';
