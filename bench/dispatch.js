@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileBenchEntry } from './compile-as.js';
 import { alternate, median } from './stats.js';
 
 // Each backend gets its own instance of the library (the query makes a separate module) and its
@@ -42,24 +43,8 @@ function fail(message) {
 
 // ---- the memory-limit loop in Wasm: bench/dispatch/stream.as, compiled into a temporary dir ------
 async function compileStream() {
-  // Imported here: binaryen installs an uncaughtException handler that rethrows from its own code.
-  const { main: asc } = await import('assemblyscript/asc');
-  const dir = mkdtempSync(join(tmpdir(), 'vpci-dispatch-bench-'));
+  const { dir, wasmFile } = await compileBenchEntry('bench/dispatch/stream.as', 'vpci-dispatch-bench-');
   try {
-    const wasmFile = join(dir, 'stream.wasm');
-    const virtualEntry = 'bench/dispatch/stream.ts';
-    const stderr = [];
-    const res = await asc([
-      virtualEntry, '--baseDir', root, '--outFile', wasmFile, '--config', join(dir, 'none.json'),
-      '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-    ], {
-      readFile: (name, base) => {
-        const file = name === virtualEntry ? join(root, 'bench/dispatch/stream.as') : join(base, name);
-        try { return readFileSync(file, 'utf8'); } catch { return null; }
-      },
-      stderr: { write: (s) => { stderr.push(String(s)); return true; } },
-    });
-    if (res.error) throw new Error(`asc: ${res.error.message}\n${stderr.join('')}`);
     const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { env: { abort() { throw new Error('abort'); } } });
     return instance.exports;
   } finally {

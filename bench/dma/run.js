@@ -7,30 +7,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main as asc } from 'assemblyscript/asc';
 import { build } from 'esbuild';
 import { alternate, median } from '../stats.js';
+import { compileBenchEntry } from '../compile-as.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 3 : 9;
 
 // ---- build --------------------------------------------------------------------------------------
-const dir = mkdtempSync(join(tmpdir(), 'vpci-dma-bench-'));
-const wasmFile = join(dir, 'loop.wasm');
-const virtualEntry = 'bench/dma/loop.ts';
-const stderr = [];
-const res = await asc([
-  virtualEntry, '--baseDir', root, '--outFile', wasmFile, '--config', join(dir, 'none.json'),
-  '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-], {
-  readFile: (name, base) => {
-    const file = name === virtualEntry ? join(root, 'bench/dma/loop.as') : join(base, name);
-    try { return readFileSync(file, 'utf8'); } catch { return null; }
-  },
-  stderr: { write: (s) => { stderr.push(String(s)); return true; } },
-});
-if (res.error) throw new Error(`asc: ${res.error.message}\n${stderr.join('')}`);
+const { dir, wasmFile } = await compileBenchEntry('bench/dma/loop.as', 'vpci-dma-bench-');
 const twinFile = join(dir, 'twin.mjs');
 await build({
   stdin: {

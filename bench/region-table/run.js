@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main as asc } from 'assemblyscript/asc';
 import { build } from 'esbuild';
 import { alternate, median } from '../stats.js';
+import { compileBenchEntry } from '../compile-as.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -17,21 +17,7 @@ const COUNT = 1 << 16; // addresses in the buffer
 const PASSES = quick ? 2 : 16; // passes over it per timed run
 
 // ---- build --------------------------------------------------------------------------------------
-const dir = mkdtempSync(join(tmpdir(), 'vpci-region-bench-'));
-const wasmFile = join(dir, 'loop.wasm');
-const virtualEntry = 'bench/region-table/loop.ts';
-const stderr = [];
-const res = await asc([
-  virtualEntry, '--baseDir', root, '--outFile', wasmFile, '--config', join(dir, 'none.json'),
-  '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-], {
-  readFile: (name, base) => {
-    const file = name === virtualEntry ? join(root, 'bench/region-table/loop.as') : join(base, name);
-    try { return readFileSync(file, 'utf8'); } catch { return null; }
-  },
-  stderr: { write: (s) => { stderr.push(String(s)); return true; } },
-});
-if (res.error) throw new Error(`asc: ${res.error.message}\n${stderr.join('')}`);
+const { dir, wasmFile } = await compileBenchEntry('bench/region-table/loop.as', 'vpci-region-bench-');
 const twinFile = join(dir, 'region-table.mjs');
 await build({ entryPoints: [join(root, 'src/core/ts/region-table.ts')], bundle: true, format: 'esm', outfile: twinFile, logLevel: 'error' });
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmFile), { env: { abort() { throw new Error('abort'); } } });
