@@ -58,14 +58,40 @@ export class WasmDma implements DmaCore {
     return new Uint8Array(this.x.memory.buffer, at, length);
   }
 
-  ramAdd(base: number, size: number, internal: number): number { return this.x.ramAdd(base, size, internal); }
-  ramRemove(index: number): number { return this.x.ramRemove(index); }
+  // Views on the hot path are kept until the memory grows (a grown memory has a new buffer).
+  private viewsOf: ArrayBufferLike | undefined;
+  private segmentsView: Uint8Array | undefined;
+  private readonly ramViews: (Uint8Array | undefined)[] = [];
+
+  private fresh(): boolean {
+    const buffer = this.x.memory.buffer;
+    if (buffer === this.viewsOf) return true;
+    this.viewsOf = buffer;
+    this.segmentsView = undefined;
+    this.ramViews.length = 0;
+    return false;
+  }
+
+  ramAdd(base: number, size: number, internal: number): number {
+    this.ramViews.length = 0;
+    return this.x.ramAdd(base, size, internal);
+  }
+  ramRemove(index: number): number {
+    this.ramViews.length = 0;
+    return this.x.ramRemove(index);
+  }
   ramBase(index: number): number { return this.x.ramBase(index); }
   ramSize(index: number): number { return this.x.ramSize(index); }
   ramCount(): number { return this.x.ramCount(); }
   ramBytes(index: number): Uint8Array | undefined {
+    if (this.fresh()) {
+      const known = this.ramViews[index];
+      if (known !== undefined) return known;
+    }
     const at = this.x.ramAddress(index) >>> 0;
-    return at === 0 ? undefined : this.view(at, this.x.ramSize(index));
+    const bytes = at === 0 ? undefined : this.view(at, this.x.ramSize(index));
+    this.ramViews[index] = bytes;
+    return bytes;
   }
   domainCreate(type: number): number { return this.x.domainCreate(type); }
   domainDestroy(id: number): number { return this.x.domainDestroy(id); }
@@ -87,7 +113,10 @@ export class WasmDma implements DmaCore {
   dmaTranslate(slot: number, iova: number, len: number, dir: number): number { return this.x.dmaTranslate(slot, iova, len, dir); }
   dmaBuffer(): Uint8Array { return this.view(this.buffer, BUFFER_SIZE); }
   dmaSgList(): Uint8Array { return this.view(this.sg, MAX_SG * SG_BYTES); }
-  dmaSegments(): Uint8Array { return this.view(this.segments, MAX_SEGMENTS * SEGMENT_BYTES); }
+  dmaSegments(): Uint8Array {
+    if (this.fresh() && this.segmentsView !== undefined) return this.segmentsView;
+    return (this.segmentsView = this.view(this.segments, MAX_SEGMENTS * SEGMENT_BYTES));
+  }
   dmaFaultArea(): Uint8Array { return this.view(this.faults, FAULT_CAPACITY * FAULT_BYTES); }
   dmaFaultsQueued(): number { return this.x.dmaFaultsQueued() >>> 0; }
   dmaFaultsDrain(max: number): number { return this.x.dmaFaultsDrain(max) >>> 0; }

@@ -1,12 +1,13 @@
 // The Bus's DMA service: what device models and embedders call. The core validates and
-// translates every transfer (bus mastering, IOMMU domain, IOTLB, guest RAM bounds) and copies
-// what lies in its own memory; this layer stages bytes through the core's transfer buffer and
-// performs the copies to and from RAM the embedder owns (an emulator's ArrayBuffer).
+// translates every transfer (bus mastering, IOMMU domain, IOTLB, guest RAM bounds) and lists its
+// segments; this layer then copies each segment once, straight between guest RAM (the core's
+// memory or the embedder's ArrayBuffer) and the caller's bytes. Scatter-gather goes through the
+// core's transfer buffer.
 import type { CoreBackend } from '../core/backend.js';
 import { statusText } from '../core/backend.js';
 import {
   BUFFER_SIZE, Counter, DIR_READ, DIR_WRITE, DomainType, FAULT_STATUS, MAX_SG, PERM_READ, PERM_WRITE, Reason,
-  SG_BYTES, runSegments, readFaults,
+  SEGMENT_BYTES, SEGMENT_INTERNAL, SG_BYTES, runSegments, readFaults,
 } from '../core/ts/dma/index.js';
 import { ArgumentError } from '../errors.js';
 import type { DmaFaultRecord, DmaResult, DmaStats, DomainKind, MapOptions, RamOptions, SgElement } from './types.js';
@@ -155,15 +156,40 @@ export class DmaService {
     }
   }
 
+  /**
+   * Copies a validated transfer's segments (listed by the core's translate call) straight between
+   * guest RAM and the caller's bytes: one copy, where staging through the transfer buffer took two.
+   */
+  private segmentsArea: Uint8Array | undefined;
+  private segmentsData: DataView | undefined;
+
+  private copySegments(count: number, dir: number, bytes: Uint8Array): void {
+    const d = this.core.dma;
+    const area = d.dmaSegments();
+    if (area !== this.segmentsArea) {
+      this.segmentsArea = area;
+      this.segmentsData = new DataView(area.buffer, area.byteOffset, area.byteLength);
+    }
+    const v = this.segmentsData!;
+    for (let k = 0; k < count; k++) {
+      const at = k * SEGMENT_BYTES;
+      const offset = v.getFloat64(at, true);
+      const region = v.getUint32(at + 8, true);
+      const n = v.getUint32(at + 12, true);
+      const t = v.getUint32(at + 16, true);
+      const ram = (v.getUint32(at + 20, true) & SEGMENT_INTERNAL) !== 0 ? d.ramBytes(region)! : this.external[region]!;
+      if (dir === DIR_READ) bytes.set(ram.subarray(offset, offset + n), t);
+      else ram.set(bytes.subarray(t, t + n), offset);
+    }
+  }
+
   /** Reads guest memory at `iova` on behalf of a function into `into` (all of it, or nothing). */
   read(bdf: string, iova: number, into: Uint8Array): DmaResult {
     this.checkLength('read', into.length);
     checkNumber('read', 'iova', iova);
-    const d = this.core.dma;
-    const r = this.outcome(() => `read(${bdf}, 0x${iova.toString(16)})`, d.dmaRead(this.slot('read', bdf), iova, into.length, 0));
+    const r = this.outcome(() => `read(${bdf}, 0x${iova.toString(16)})`, this.core.dma.dmaTranslate(this.slot('read', bdf), iova, into.length, DIR_READ));
     if (typeof r === 'string') return r;
-    if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
-    into.set(d.dmaBuffer().subarray(0, into.length));
+    this.copySegments(r, DIR_READ, into);
     return 'ok';
   }
 
@@ -171,12 +197,9 @@ export class DmaService {
   write(bdf: string, iova: number, data: Uint8Array): DmaResult {
     this.checkLength('write', data.length);
     checkNumber('write', 'iova', iova);
-    const slot = this.slot('write', bdf);
-    const d = this.core.dma;
-    d.dmaBuffer().set(data);
-    const r = this.outcome(() => `write(${bdf}, 0x${iova.toString(16)})`, d.dmaWrite(slot, iova, data.length, 0));
+    const r = this.outcome(() => `write(${bdf}, 0x${iova.toString(16)})`, this.core.dma.dmaTranslate(this.slot('write', bdf), iova, data.length, DIR_WRITE));
     if (typeof r === 'string') return r;
-    if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
+    this.copySegments(r, DIR_WRITE, data);
     return 'ok';
   }
 
