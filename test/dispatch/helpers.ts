@@ -13,74 +13,17 @@ import type { Backend } from '../helpers/vpci.js';
 // ---------------------------------------------------------------------------------------------
 // The dispatcher API (specification: regions, handlers, events, effects, stats, replay)
 
-export type Space = 'mmio' | 'io';
-export type BarKind = 'io' | 'mem32' | 'mem64' | 'rom';
-
-export interface Region {
-  id: number;
-  space: Space;
-  kind: string;
-  base: bigint;
-  size: bigint;
-  bdf?: string;
-  bar?: number;
-}
-
-export interface Effect {
-  bdf: string;
-  bar: number;
-  kind: BarKind;
-  oldBase: bigint | null;
-  newBase: bigint | null;
-  size: bigint;
-}
-
-export interface DoorbellEvent {
-  region: number;
-  offset: number;
-  size: number;
-  value: bigint;
-}
-
-export interface RegionStats {
-  id: number;
-  name: string;
-  space: Space;
-  kind: string;
-  bdf?: string;
-  bar?: number;
-  base: bigint | null;
-  size: bigint;
-  reads: number;
-  writes: number;
-}
-
-export interface Stats {
-  regions: RegionStats[];
-  devices: { bdf: string; reads: number; writes: number }[];
-  aborts: { mmio: { reads: number; writes: number }; io: { reads: number; writes: number } };
-  invalid: number;
-  hostErrors: number;
-  droppedEvents: number;
-  droppedEffects: number;
-}
-
-export interface RegfileHandler { kind: 'regfile'; size: number; initial?: Uint8Array; writeMask?: Uint8Array }
-export interface DoorbellHandler { kind: 'doorbell' }
-export interface ModelHandler {
-  read(offset: number, size: number): number | bigint;
-  write(offset: number, size: number, value: number | bigint): void;
-}
-export type Handler = RegfileHandler | DoorbellHandler | ModelHandler;
-
-export interface ReplayResult {
-  count: number;
-  results: BigUint64Array;
-  status: Uint8Array;
-  mismatches: number[];
-}
-
-export interface ErrorInfo { region: number; offset: number; size: number; write: boolean }
+// The Bus's own dispatcher types, under the names these suites use.
+export type {
+  Space, BarKindName as BarKind, MappedRegion as Region, BarEffect as Effect, DoorbellEvent, RegionStats,
+  BusStats as Stats, RegfileHandler, DoorbellHandler, DeviceModelHandler as ModelHandler, RegionHandler as Handler,
+  ReplayResult, AccessErrorInfo as ErrorInfo,
+} from '../../src/dispatch/types.js';
+import type {
+  Space, BarKindName as BarKind, MappedRegion as Region, BarEffect as Effect, DoorbellEvent, RegionStats,
+  BusStats as Stats, DeviceModelHandler as ModelHandler, RegionHandler as Handler, ReplayResult,
+  AccessErrorInfo as ErrorInfo,
+} from '../../src/dispatch/types.js';
 
 export interface DispatchApi {
   regions(): Region[];
