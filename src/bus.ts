@@ -4,7 +4,7 @@
 import { loadWasmCore } from '../bindings/load.js';
 import type { WasmSource } from '../bindings/load.js';
 import type { BackendKind, CoreBackend } from './core/backend.js';
-import { statusText } from './core/backend.js';
+import { onesFor, statusText } from './core/backend.js';
 import { Dispatch } from './dispatch/dispatch.js';
 import { DmaService } from './dma/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
@@ -252,6 +252,3 @@ export class Bus {
   }
 }
 
-function onesFor(size: number): number {
-  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-}

@@ -10,6 +10,7 @@ import { ecamAccess, cf8Access, cfcAccess } from "./config-mechanisms";
 import { regfileRead, regfileWrite } from "./regfile";
 import { doorbellWrite, doorbellCount } from "./doorbell";
 import { hostCall, hostResult } from "./host";
+import { onesFor } from "../config/layout";
 
 export const STATUS_OK: u8 = 0;
 export const STATUS_ABORT: u8 = 1;
@@ -21,7 +22,7 @@ export let lastStatus: u8 = 0;
 
 // @ts-ignore: decorator
 @inline export function onesOf(size: i32): u64 {
-  return size == 8 ? 0xffffffffffffffff : size == 4 ? 0xffffffff : size == 2 ? 0xffff : 0xff;
+  return size == 8 ? 0xffffffffffffffff : <u64>onesFor(size);
 }
 
 /**
@@ -99,7 +100,7 @@ export function mmioRead(addr: f64, size: i32): u32 {
   if (!convertAddress(addr)) {
     bump(C_INVALID);
     readHigh = size == 8 ? 0xffffffff : 0;
-    return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff;
+    return onesFor(size);
   }
   const v = access(SPACE_MMIO, convAddr, size, false, 0);
   readHigh = <u32>(v >> 32);

@@ -2,7 +2,7 @@
 // 0xCF8 address / 0xCFC-0xCFF data ports (IO regions). Both decode to (segment, bus, device,
 // function, register) and call the store's one read/write path; neither knows any register.
 import { configRead, configWrite } from "../config/store";
-import { MAX_SEGMENTS, OK, ERR_RANGE, ERR_EXISTS, ERR_FULL } from "../config/layout";
+import { MAX_SEGMENTS, OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, onesFor } from "../config/layout";
 import { regionMap, SPACE_MMIO, SPACE_IO, MMIO_LIMIT } from "./region-table";
 import { regionAlloc, regionFree, KIND_ECAM, KIND_CF8, KIND_CFC, PRIORITY_CONFIG } from "./regions";
 
@@ -92,7 +92,7 @@ export function initConfigPorts(): void {
 
 /** 0xCF8-0xCFB: only a dword at 0xCF8 reaches the latch; other accesses read all ones. */
 export function cf8Access(offset: u64, size: i32, write: bool, value: u32): u32 {
-  if (offset != 0 || size != 4) return write ? 0 : (size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff);
+  if (offset != 0 || size != 4) return write ? 0 : onesFor(size);
   if (write) configAddress = value & ADDRESS_MASK;
   return configAddress;
 }
@@ -100,9 +100,8 @@ export function cf8Access(offset: u64, size: i32, write: bool, value: u32): u32 
 /** 0xCFC-0xCFF: the byte lanes of the latched register, while the enable bit is set. */
 export function cfcAccess(offset: u64, size: i32, write: bool, value: u32): u32 {
   const lane = <u32>offset;
-  const ones: u32 = size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff;
   const a = configAddress;
-  if ((a & 0x80000000) == 0 || lane + <u32>size > 4) return write ? 0 : ones;
+  if ((a & 0x80000000) == 0 || lane + <u32>size > 4) return write ? 0 : onesFor(size);
   const bus = (a >> 16) & 0xff;
   const dev = (a >> 11) & 0x1f;
   const fn = (a >> 8) & 7;

@@ -129,6 +129,11 @@ export const Limits = {
   conventionalSize: 256,
 } as const;
 
+/** All ones for an access of `size` bytes (1, 2, 4); other sizes read a full dword of ones. */
+export function onesFor(size: number): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+}
+
 /** Human text for a status code, for error messages. */
 export function statusText(status: number): string {
   switch (status) {

@@ -1,13 +1,12 @@
 // Function addresses as lspci spells them, and the order lspci lists functions in.
-import { hex } from './hex.js';
+import { formatBdf } from '../topology/bdf.js';
 import type { FunctionDump } from './types.js';
 
 type Address = Pick<FunctionDump, 'seg' | 'bus' | 'dev' | 'fn'>;
 
-/** `BB:DD.F`, or `SSSS:BB:DD.F` when `withDomain`. */
+/** `BB:DD.F`, or `SSSS:BB:DD.F` when `withDomain` (the topology's own spelling). */
 export function slotName(fn: Address, withDomain: boolean): string {
-  const bdf = `${hex(fn.bus, 2)}:${hex(fn.dev, 2)}.${fn.fn}`;
-  return withDomain ? `${hex(fn.seg, 4)}:${bdf}` : bdf;
+  return formatBdf(fn, withDomain);
 }
 
 /** The `SSSS:BB:DD.F` key used for maps keyed by function (for example BAR sizes). */

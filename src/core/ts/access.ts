@@ -1,6 +1,7 @@
 // TypeScript twin of assembly/dispatch/access.ts and replay.ts: one access -> its region -> the
 // region's handler; and batch replay over records in the v1 layout (docs/batch-records.md).
 import type { HostAccess } from '../backend.js';
+import { onesFor } from '../backend.js';
 import type { ConfigMechanisms } from './config-mechanisms.js';
 import type { Doorbells } from './doorbell.js';
 import type { Regfiles } from './regfile.js';
@@ -16,10 +17,6 @@ const TWO32 = 4294967296;
 
 /** A 64-bit value as halves, reused to avoid allocation on the hot path. */
 export interface Pair { lo: number; hi: number }
-
-function onesLo(size: number): number {
-  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-}
 
 export class Dispatcher {
   status = 0;
@@ -50,7 +47,7 @@ export class Dispatcher {
       return;
     }
     if (write && size !== 8) {
-      lo = (lo & onesLo(size)) >>> 0;
+      lo = (lo & onesFor(size)) >>> 0;
       hi = 0;
     }
     const id = this.table.regionLookup(space, addr);
@@ -60,7 +57,7 @@ export class Dispatcher {
         : (write ? Counter.ABORT_IO_WRITE : Counter.ABORT_IO_READ));
       this.status = AccessStatus.ABORT;
       if (!write) {
-        out.lo = onesLo(size);
+        out.lo = onesFor(size);
         out.hi = size === 8 ? 0xffffffff : 0;
       }
       return;
@@ -87,7 +84,7 @@ export class Dispatcher {
           this.doorbells.write(r.datum[id], id, offset, size, lo, hi);
         } else {
           const count = this.doorbells.count(r.datum[id]) % TWO32;
-          out.lo = size >= 4 ? count : count & onesLo(size);
+          out.lo = size >= 4 ? count : count & onesFor(size);
         }
         return;
       case Kind.HOST: {
@@ -100,13 +97,13 @@ export class Dispatcher {
           r.bump(Counter.HOST_ERROR);
           this.status = AccessStatus.HOST_ERROR;
           if (!write) {
-            out.lo = onesLo(size);
+            out.lo = onesFor(size);
             out.hi = size === 8 ? 0xffffffff : 0;
           }
           return;
         }
         if (!write) {
-          out.lo = (t.lo & onesLo(size)) >>> 0;
+          out.lo = (t.lo & onesFor(size)) >>> 0;
           out.hi = size === 8 ? t.hi >>> 0 : 0;
         }
         return;

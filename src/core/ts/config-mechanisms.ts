@@ -1,6 +1,6 @@
 // TypeScript twin of assembly/dispatch/config-mechanisms.ts: ECAM windows (MMIO regions) and the
 // 0xCF8/0xCFC ports (IO regions), decoding into the store's one config path.
-import { Limits, Status } from '../backend.js';
+import { Limits, Status, onesFor } from '../backend.js';
 import type { ConfigStore } from './config-store.js';
 import { MMIO_LIMIT, SPACE_IO, SPACE_MMIO } from './region-table.js';
 import type { RegionTable } from './region-table.js';
@@ -71,15 +71,14 @@ export class ConfigMechanisms {
   }
 
   cf8Access(offset: number, size: number, write: boolean, value: number): number {
-    if (offset !== 0 || size !== 4) return write ? 0 : size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    if (offset !== 0 || size !== 4) return write ? 0 : onesFor(size);
     if (write) this.configAddress = (value & ADDRESS_MASK) >>> 0;
     return this.configAddress;
   }
 
   cfcAccess(offset: number, size: number, write: boolean, value: number): number {
-    const ones = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
     const a = this.configAddress;
-    if ((a & 0x80000000) === 0 || offset + size > 4) return write ? 0 : ones;
+    if ((a & 0x80000000) === 0 || offset + size > 4) return write ? 0 : onesFor(size);
     const bus = (a >>> 16) & 0xff;
     const dev = (a >>> 11) & 0x1f;
     const fn = (a >>> 8) & 7;

@@ -1,16 +1,15 @@
 // TypeScript twin of assembly/config/store.ts: the same slots, planes and one config path, with
 // the same results for every input. Keep the two files in step (see assembly/config/layout.ts
 // for the layout both follow).
-import { Limits, Status } from '../backend.js';
+import { Limits, Status, onesFor } from '../backend.js';
+
+export { onesFor };
 
 const PLANE = Limits.planeSize;
 const BLOCK = PLANE * 3;
 const HEADER_TYPE = 0x0e;
 const MULTI_FUNCTION = 0x80;
 
-export function onesFor(size: number): number {
-  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-}
 
 /** Contiguous byte lanes within one dword, size 1/2/4 (PCI Local Bus 3.0 §3.2.2.3.2). */
 function isTransaction(reg: number, size: number): boolean {

@@ -2,7 +2,7 @@
 // coerced exactly as the Wasm boundary coerces it (ToInt32 for i32/u32 parameters, none for f64),
 // so both cores see the same numbers and give the same results for any input.
 import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../backend.js';
-import { Status } from '../backend.js';
+import { Status, onesFor } from '../backend.js';
 import { ConfigStore } from './config-store.js';
 import { ConfigMechanisms } from './config-mechanisms.js';
 import { RegionTable, MAX_PRIORITY, SPACE_IO, SPACE_MMIO, MAX_REGION_ID } from './region-table.js';
@@ -83,7 +83,7 @@ export class TsCore implements CoreBackend {
     if (!isU64(addr)) {
       this.regions.bump(Counter.INVALID);
       this.readHigh = size === 8 ? 0xffffffff : 0;
-      return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+      return onesFor(size);
     }
     this.dispatcher.access(SPACE_MMIO, addr, size, false, 0, 0, this.out);
     this.readHigh = this.out.hi;
