@@ -2,16 +2,11 @@
 // plus the store calls the tests need) using the release options of asconfig.json, into a
 // temporary directory, and wraps an instance in the twin's DmaCore interface. Also builds the
 // twin over its own ConfigStore, so a test drives both cores the same way.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { main } from 'assemblyscript/asc';
+import { compileAsEntry } from '../helpers/compile-as.js';
 import { ConfigStore } from '../../src/core/ts/config-store.js';
 import { DmaTranslator, type DmaCore } from '../../src/core/ts/dma/index.js';
 import { BUFFER_SIZE, FAULT_BYTES, FAULT_CAPACITY, MAX_SEGMENTS, MAX_SG, SEGMENT_BYTES, SG_BYTES } from '../../src/core/ts/dma/layout.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = 'test/dma/entry.ts';
 const ENTRY_SOURCE = `
 export * from "../../assembly/dma/index";
@@ -29,29 +24,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** Compiles once per test process. */
 export function compileDma(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpci-dma-'));
-    try {
-      const out = join(dir, 'dma.wasm');
-      const stderr: string[] = [];
-      const result = await main([
-        ENTRY, '--baseDir', root, '--outFile', out, '--config', join(dir, 'none.json'),
-        '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert',
-        '--runtime', 'stub', '--use', 'abort=',
-      ], {
-        readFile: (name: string, base: string) => {
-          if (name === ENTRY) return ENTRY_SOURCE;
-          try { return readFileSync(join(base, name), 'utf8'); } catch { return null; }
-        },
-        stdout: { write: () => true } as never,
-        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
-      });
-      if (result.error) throw new Error(`asc failed: ${result.error.message}\n${stderr.join('')}`);
-      return await WebAssembly.compile(readFileSync(out));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  })();
+  compiled ??= compileAsEntry(ENTRY, ENTRY_SOURCE);
   return compiled;
 }
 

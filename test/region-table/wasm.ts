@@ -1,13 +1,8 @@
 // Compiles assembly/dispatch/region-table.ts on its own (it is its own entry: its exports are the
 // module's) with the release options of asconfig.json, into a temporary directory, and wraps an
 // instance in the TypeScript twin's interface so tests can drive both cores alike.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { main } from 'assemblyscript/asc';
+import { compileAsEntry } from '../helpers/compile-as.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The surface both cores share, addresses and sizes as numbers. */
 export interface RegionTableApi {
@@ -54,27 +49,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** Compiles once per test process. */
 export function compileRegionTable(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpci-region-table-'));
-    try {
-      const out = join(dir, 'region-table.wasm');
-      const stderr: string[] = [];
-      const result = await main([
-        'assembly/dispatch/region-table.ts', '--baseDir', root, '--outFile', out,
-        // Not the project's asconfig.json: its entries would pull in the whole core.
-        '--config', join(dir, 'none.json'),
-        '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert',
-        '--runtime', 'stub', '--use', 'abort=',
-      ], {
-        stdout: { write: () => true } as never,
-        stderr: { write: (s: string | Uint8Array) => { stderr.push(String(s)); return true; } } as never,
-      });
-      if (result.error) throw new Error(`asc failed: ${result.error.message}\n${stderr.join('')}`);
-      return await WebAssembly.compile(readFileSync(out));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  })();
+  compiled ??= compileAsEntry('assembly/dispatch/region-table.ts');
   return compiled;
 }
 
