@@ -6,40 +6,15 @@ import {
   BUFFER_SIZE, FAULT_BYTES, FAULT_CAPACITY, MAX_SEGMENTS, MAX_SG, SEGMENT_BYTES, SG_BYTES,
 } from '../src/core/ts/dma/index.js';
 
-/** The DMA exports of build/vpci.wasm. */
-export interface VpciDmaExports {
+/** The DMA exports of build/vpci.wasm: the twin's numeric calls, plus where the byte areas are. */
+export type VpciDmaExports = Omit<DmaCore, 'ramBytes' | 'dmaBuffer' | 'dmaSgList' | 'dmaSegments' | 'dmaFaultArea' | 'dmaSlotReleased'> & {
   memory: WebAssembly.Memory;
-  ramAdd(base: number, size: number, internal: number): number;
-  ramRemove(index: number): number;
-  ramBase(index: number): number;
-  ramSize(index: number): number;
   ramAddress(index: number): number;
-  ramCount(): number;
-  domainCreate(type: number): number;
-  domainDestroy(id: number): number;
-  domainType(id: number): number;
-  domainMap(id: number, iova: number, gpa: number, size: number, perms: number): number;
-  domainUnmap(id: number, iova: number, size: number): number;
-  domainTranslate(id: number, iova: number): number;
-  domainPerms(id: number, iova: number): number;
-  dmaAttach(slot: number, domain: number): number;
-  dmaDetach(slot: number): number;
-  dmaDomainOf(slot: number): number;
-  dmaRead(slot: number, iova: number, len: number, bufOffset: number): number;
-  dmaWrite(slot: number, iova: number, len: number, bufOffset: number): number;
-  dmaSg(slot: number, count: number, dir: number, bufOffset: number): number;
-  dmaTranslate(slot: number, iova: number, len: number, dir: number): number;
   dmaBufferAddress(): number;
   dmaSgAddress(): number;
   dmaSegmentsAddress(): number;
   dmaFaultsAddress(): number;
-  dmaFaultsQueued(): number;
-  dmaFaultsDrain(max: number): number;
-  dmaCounter(index: number): number;
-  dmaTableCount(): number;
-  dmaIotlbValid(): number;
-  dmaReset(): void;
-}
+};
 
 export class WasmDma implements DmaCore {
   private readonly buffer: number;
