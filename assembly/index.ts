@@ -7,7 +7,8 @@ import { initConfigPorts } from "./dispatch/config-mechanisms";
 initConfigPorts();
 
 export {
-  addFunction, removeFunction, loadPlanes, configRead, configWrite, planeByte,
+  addFunction, addFunctionBelow, removeFunction, loadPlanes, configRead, configWrite, planeByte,
+  slotAt, slotAddress, slotParent,
 } from "./config/store";
 export {
   setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,

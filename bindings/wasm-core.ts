@@ -11,6 +11,10 @@ export interface VpciWasmExports extends VpciDmaExports {
   memory: WebAssembly.Memory;
   stagingAddress(): number;
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number;
+  addFunctionBelow(bridge: number, dev: number, fn: number, size: number): number;
+  slotAt(seg: number, bus: number, dev: number, fn: number): number;
+  slotAddress(slot: number): number;
+  slotParent(slot: number): number;
   removeFunction(slot: number): number;
   loadPlanes(slot: number): number;
   planeByte(slot: number, plane: number, offset: number): number;
@@ -112,6 +116,18 @@ export class WasmCore implements CoreBackend {
 
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number {
     return this.x.addFunction(seg, bus, dev, fn, size);
+  }
+  addFunctionBelow(bridge: number, dev: number, fn: number, size: number): number {
+    return this.x.addFunctionBelow(bridge, dev, fn, size);
+  }
+  slotAt(seg: number, bus: number, dev: number, fn: number): number {
+    return this.x.slotAt(seg, bus, dev, fn);
+  }
+  slotAddress(slot: number): number {
+    return this.x.slotAddress(slot);
+  }
+  slotParent(slot: number): number {
+    return this.x.slotParent(slot);
   }
   removeFunction(slot: number): number {
     return this.x.removeFunction(slot);

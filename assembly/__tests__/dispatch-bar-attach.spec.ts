@@ -20,6 +20,7 @@ import {
 import { regionLookup, regionBase, regionSize, SPACE_MMIO, SPACE_IO, MAX_REGION_ID } from "../dispatch/region-table";
 import { regionKind, regionSlot, regionBar, KIND_BAR, KIND_FREE, KIND_DOORBELL } from "../dispatch/regions";
 import { effectsDrain } from "../dispatch/effects";
+import { HOOK_BRIDGE } from "../config/layout";
 import { access } from "../dispatch/access";
 
 
@@ -230,14 +231,15 @@ describe("barAttach: layout from the planes", () => {
     expect<u32>(barRegion(slot, 0)).toBe(first);
     expect<u32>(barRegion(slot, 1)).toBe(first + 1);
     expect<u32>(barRegion(slot, 6)).toBe(first + 2);
-    // hooks: Command, the two BARs and the ROM at 0x38 only
-    expect<u32>(hook(slot, 1)).toBe(HOOK_BARS);
+    // hooks: the two BARs and the ROM at 0x38 follow the BAR mapper; Command, the bus numbers
+    // and the windows (dwords 6-12) follow the bridge mechanism, which also re-applies the BARs.
+    expect<u32>(hook(slot, 1)).toBe(HOOK_BRIDGE);
     expect<u32>(hook(slot, 4)).toBe(HOOK_BARS);
     expect<u32>(hook(slot, 5)).toBe(HOOK_BARS);
     expect<u32>(hook(slot, 14)).toBe(HOOK_BARS);
-    expect<u32>(hook(slot, 6)).toBe(0);
-    expect<u32>(hook(slot, 7)).toBe(0);
-    expect<u32>(hook(slot, 12)).toBe(0);
+    for (let d: u32 = 6; d <= 12; d++) expect<u32>(hook(slot, d)).toBe(HOOK_BRIDGE);
+    expect<u32>(hook(slot, 13)).toBe(0);
+    expect<u32>(hook(slot, 15)).toBe(0);
     expect<u32>(hook(slot, 0)).toBe(0);
     // the bridge's ROM follows 0x38, not 0x30
     drainAll();

@@ -13,13 +13,15 @@
 // A write of byte v over old byte o is   ((o & ~wmask) | (v & wmask)) & ~(v & w1cmask).
 // The policy layer guarantees wmask & w1cmask == 0 for every byte.
 //
-// Functions are found without a search: each PCI segment has a direct table of 65536 u16 entries
-// indexed by bus<<8 | device<<3 | function, holding slot+1 (0 = no function there).
+// Functions are found without a search, in two steps: each segment maps a bus number to the bus
+// (a "node": a root bus, or a bridge's secondary bus) that answers it now, and each node has a
+// direct table of its 256 device/function numbers (see store.ts and DESIGN.md):
 //
-//   slot table (per segment)  [bus:dev.fn] -> slot+1       128 KiB, allocated on first use
+//   busNodes[seg][bus]        -> node id (u16; 0 = no bus answers)   routing, rebuilt by route()
+//   nodeTables[node]          -> [dev<<3|fn] -> slot+1 (u16 x 256)    allocated on first use
 //   slotBlock[slot]           -> block address (u32)
 //   slotSize[slot]            -> 256 or 4096 (config space size), 0 = free slot
-//   slotAddr[slot]            -> seg<<16 | bus<<8 | dev<<3 | fn
+//   slotHome[slot]            -> seg<<24 | node<<8 | dev<<3 | fn
 
 /** Size of one plane: the largest (PCIe extended) configuration space. */
 export const PLANE_SIZE: u32 = 4096;
@@ -31,6 +33,13 @@ export const PLANE_COUNT: u32 = 3;
 export const PLANES_SIZE: u32 = PLANE_SIZE * PLANE_COUNT;
 export const HOOK_PLANE: u32 = PLANES_SIZE;
 export const BLOCK_SIZE: u32 = PLANES_SIZE + PLANE_SIZE / 4;
+
+/** Hook codes (see dispatch/hooks.ts). The store itself marks a bridge's bus-number dword:
+ * config routing follows it whether or not the bridge's BARs are attached. */
+export const HOOK_BARS: u8 = 1;
+export const HOOK_BRIDGE: u8 = 2;
+/** The dword of a type 1 header holding primary, secondary and subordinate bus numbers. */
+export const BUS_NUMBERS_DWORD: u32 = 6;
 
 /** Conventional PCI configuration space size (PCI Local Bus 3.0 §6.1). */
 export const CONVENTIONAL_SIZE: u32 = 256;
@@ -45,6 +54,8 @@ export const ERR_RANGE: i32 = -1;
 export const ERR_EXISTS: i32 = -2;
 export const ERR_FULL: i32 = -3;
 export const ERR_NOT_FOUND: i32 = -4;
+/** Something still depends on it (a domain with functions, a bridge with functions below). */
+export const ERR_BUSY: i32 = -5;
 
 /** All-ones for an access of `size` bytes; invalid sizes read as a full dword of ones. */
 // @ts-ignore: decorator

@@ -2,38 +2,70 @@
 // every access mechanism (ECAM, 0xCF8/0xCFC, the embedder's configRead/configWrite) goes through.
 import {
   PLANE_SIZE, PLANES_SIZE, HOOK_PLANE, BLOCK_SIZE, CONVENTIONAL_SIZE, MAX_SEGMENTS, MAX_FUNCTIONS,
-  OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, onesFor,
+  OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, ERR_BUSY, onesFor, HOOK_BRIDGE, BUS_NUMBERS_DWORD,
 } from "./layout";
 import { runHook, releaseHooks } from "../dispatch/hooks";
 
-const SEG_TABLE_BYTES: usize = 65536 * 2;
 const HEADER_TYPE: u32 = 0x0e;
 const MULTI_FUNCTION: u8 = 0x80;
+const SECONDARY_BUS: usize = 0x19;
+const SUBORDINATE_BUS: usize = 0x1a;
+
+// Where functions sit (see DESIGN.md "Buses and bridges"): on a bus "node", a root bus of a
+// segment (fixed number) or the secondary bus of a bridge (the number its Secondary Bus Number
+// register gives, when the bridges above forward it). Node ids: slot + 1 for a bridge's secondary
+// bus, ROOT_NODE + seg * 256 + bus for a root bus.
+const ROOT_NODE: u32 = MAX_FUNCTIONS + 1;
+const NODES: u32 = ROOT_NODE + MAX_SEGMENTS * 256;
 
 // Fixed tables, allocated once at start-up.
-const segTables: usize = heap.alloc(<usize>MAX_SEGMENTS * 4);
+/** Per segment: bus number -> node id (u16, 0 = no bus answers that number). */
+const busNodes: usize = heap.alloc(<usize>MAX_SEGMENTS * 512);
+/** Per node: address of its dev<<3|fn -> slot+1 table (u16 x 256), allocated on first use. */
+const nodeTables: usize = heap.alloc(<usize>NODES * 4);
+/** Per node: the number of functions on it (u16) and the bus number it answers now (i16, -1 none). */
+const nodeCount: usize = heap.alloc(<usize>NODES * 2);
+const nodeBus: usize = heap.alloc(<usize>NODES * 2);
 const slotBlock: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
 const slotSize: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
-const slotAddr: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
+/** Per slot: seg<<24 | node<<8 | dev<<3 | fn. */
+const slotHome: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
+/** One past the highest slot ever used: walks over slots stop there. */
+export let slotLimit: i32 = 0;
 /** Where the bindings put the three planes of a function before `loadPlanes`; other calls use
  * it to pass larger values (register file contents, drained events and effects). */
 export const staging: usize = heap.alloc(<usize>PLANES_SIZE);
-memory.fill(segTables, 0, <usize>MAX_SEGMENTS * 4);
+memory.fill(busNodes, 0, <usize>MAX_SEGMENTS * 512);
+memory.fill(nodeTables, 0, <usize>NODES * 4);
+memory.fill(nodeCount, 0, <usize>NODES * 2);
+memory.fill(nodeBus, 0xff, <usize>NODES * 2);
 memory.fill(slotBlock, 0, <usize>MAX_FUNCTIONS * 4);
 memory.fill(slotSize, 0, <usize>MAX_FUNCTIONS * 4);
-memory.fill(slotAddr, 0, <usize>MAX_FUNCTIONS * 4);
+memory.fill(slotHome, 0, <usize>MAX_FUNCTIONS * 4);
 
 // @ts-ignore: decorator
-@inline function devfnIndex(bus: u32, dev: u32, fn: u32): u32 {
-  return (bus << 8) | (dev << 3) | fn;
+@inline function tableOf(node: u32): usize {
+  return <usize>load<u32>(nodeTables + (<usize>node << 2));
+}
+
+// @ts-ignore: decorator
+@inline function countOf(node: u32): u32 {
+  return <u32>load<u16>(nodeCount + (<usize>node << 1));
+}
+
+// @ts-ignore: decorator
+@inline function homeOf(slot: i32): u32 {
+  return load<u32>(slotHome + (<usize>slot << 2));
 }
 
 /** Slot of a function, or -1. Arguments are range-checked here: they may come from a guest. */
 export function findSlot(seg: u32, bus: u32, dev: u32, fn: u32): i32 {
   if (seg >= MAX_SEGMENTS || bus > 255 || dev > 31 || fn > 7) return -1;
-  const table = load<u32>(segTables + (<usize>seg << 2));
+  const node = <u32>load<u16>(busNodes + (<usize>((seg << 8) | bus) << 1));
+  if (node == 0) return -1;
+  const table = tableOf(node);
   if (table == 0) return -1;
-  return <i32>load<u16>(<usize>table + (<usize>devfnIndex(bus, dev, fn) << 1)) - 1;
+  return <i32>load<u16>(table + (<usize>((dev << 3) | fn) << 1)) - 1;
 }
 
 /** Base address of a slot's block (config plane); the caller has validated the slot. */
@@ -51,25 +83,86 @@ function slotValid(slot: i32): bool {
   return slot >= 0 && <u32>slot < MAX_FUNCTIONS && sizeOf(slot) != 0;
 }
 
+/** Whether a slot holds a function with a type 1 (bridge) header. */
+export function isBridge(slot: i32): bool {
+  return slotValid(slot) && (load<u8>(blockOf(slot) + HEADER_TYPE) & 0x7f) == 1;
+}
+
+/** The bridge a function sits below, or -1 (root bus, or not a function). */
+export function slotParent(slot: i32): i32 {
+  if (!slotValid(slot)) return -1;
+  const node = (homeOf(slot) >> 8) & 0xffff;
+  return node < ROOT_NODE ? <i32>node - 1 : -1;
+}
+
+/** seg<<16 | bus<<8 | dev<<3 | fn where config cycles reach the slot now, or -1. */
+export function slotAddress(slot: i32): i32 {
+  if (!slotValid(slot)) return -1;
+  const home = homeOf(slot);
+  const bus = <i32>load<i16>(nodeBus + (<usize>((home >> 8) & 0xffff) << 1));
+  return bus < 0 ? -1 : <i32>((home >> 24) << 16) | (bus << 8) | <i32>(home & 0xff);
+}
+
+/** The slot a config cycle to seg:bus:dev.fn reaches now, or -1 (the f64-free boundary form). */
+export function slotAt(seg: u32, bus: u32, dev: u32, fn: u32): i32 {
+  return findSlot(seg, bus, dev, fn);
+}
+
+/** Whether `slot` sits somewhere below bridge `bridge`. */
+export function isBelow(slot: i32, bridge: i32): bool {
+  for (let p = slotParent(slot); p >= 0; p = slotParent(p)) {
+    if (p == bridge) return true;
+  }
+  return false;
+}
+
 /**
- * Adds a function with a config space of `size` bytes (256 or 4096), all planes zero.
- * Returns its slot, or ERR_RANGE / ERR_EXISTS / ERR_FULL.
+ * Whether the function and every bridge above it have Bus Master Enable set: a bridge forwards
+ * a downstream device's memory requests upstream only then (PCI-to-PCI Bridge 1.2 §3.2.2).
+ */
+export function mastering(slot: i32): bool {
+  for (let s = slot; s >= 0; s = slotParent(s)) {
+    if ((load<u8>(blockOf(s) + 4) & 4) == 0) return false;
+  }
+  return true;
+}
+
+/** The segment of a valid slot. */
+export function segmentOf(slot: i32): u32 {
+  return slotValid(slot) ? homeOf(slot) >> 24 : 0;
+}
+
+/**
+ * Adds a function with a config space of `size` bytes (256 or 4096), all planes zero, on root
+ * bus `bus` of segment `seg`. Returns its slot, or ERR_RANGE / ERR_EXISTS / ERR_FULL.
  */
 export function addFunction(seg: u32, bus: u32, dev: u32, fn: u32, size: u32): i32 {
-  if (seg >= MAX_SEGMENTS || bus > 255 || dev > 31 || fn > 7) return ERR_RANGE;
+  if (seg >= MAX_SEGMENTS || bus > 255) return ERR_RANGE;
+  return place(seg, ROOT_NODE + (seg << 8) + bus, dev, fn, size);
+}
+
+/** Adds a function on the secondary bus of a bridge (a slot with a type 1 header). */
+export function addFunctionBelow(bridge: i32, dev: u32, fn: u32, size: u32): i32 {
+  if (!slotValid(bridge)) return ERR_NOT_FOUND;
+  if (!isBridge(bridge)) return ERR_RANGE;
+  return place(homeOf(bridge) >> 24, <u32>bridge + 1, dev, fn, size);
+}
+
+function place(seg: u32, node: u32, dev: u32, fn: u32, size: u32): i32 {
+  if (dev > 31 || fn > 7) return ERR_RANGE;
   if (size != CONVENTIONAL_SIZE && size != PLANE_SIZE) return ERR_RANGE;
-  if (findSlot(seg, bus, dev, fn) >= 0) return ERR_EXISTS;
+  const devfn = (dev << 3) | fn;
+  let table = tableOf(node);
+  if (table != 0 && load<u16>(table + (<usize>devfn << 1)) != 0) return ERR_EXISTS;
   let slot: i32 = -1;
   for (let i: u32 = 0; i < MAX_FUNCTIONS; i++) {
     if (sizeOf(<i32>i) == 0) { slot = <i32>i; break; }
   }
   if (slot < 0) return ERR_FULL;
-  let table = load<u32>(segTables + (<usize>seg << 2));
   if (table == 0) {
-    const t = heap.alloc(SEG_TABLE_BYTES);
-    memory.fill(t, 0, SEG_TABLE_BYTES);
-    table = <u32>t;
-    store<u32>(segTables + (<usize>seg << 2), table);
+    table = heap.alloc(512);
+    memory.fill(table, 0, 512);
+    store<u32>(nodeTables + (<usize>node << 2), <u32>table);
   }
   let block = blockOf(slot);
   if (block == 0) {
@@ -78,23 +171,29 @@ export function addFunction(seg: u32, bus: u32, dev: u32, fn: u32, size: u32): i
   }
   memory.fill(block, 0, <usize>BLOCK_SIZE);
   store<u32>(slotSize + (<usize>slot << 2), size);
-  store<u32>(slotAddr + (<usize>slot << 2), (seg << 16) | devfnIndex(bus, dev, fn));
-  store<u16>(<usize>table + (<usize>devfnIndex(bus, dev, fn) << 1), <u16>(slot + 1));
-  refreshMultiFunction(seg, bus, dev);
+  store<u32>(slotHome + (<usize>slot << 2), (seg << 24) | (node << 8) | devfn);
+  if (slot >= slotLimit) slotLimit = slot + 1;
+  store<u16>(table + (<usize>devfn << 1), <u16>(slot + 1));
+  store<u16>(nodeCount + (<usize>node << 1), <u16>(countOf(node) + 1));
+  refreshMultiFunction(node, dev);
+  route(seg);
   return slot;
 }
 
-/** Removes a function; its slot becomes free. */
+/** Removes a function; its slot becomes free. ERR_BUSY while functions sit below it. */
 export function removeFunction(slot: i32): i32 {
   if (!slotValid(slot)) return ERR_NOT_FOUND;
+  // Functions below a bridge would be left on a bus nothing reaches: remove them first.
+  if (countOf(<u32>slot + 1) != 0) return ERR_BUSY;
   releaseHooks(slot);
-  const addr = load<u32>(slotAddr + (<usize>slot << 2));
-  const seg = addr >> 16;
-  const table = load<u32>(segTables + (<usize>seg << 2));
-  store<u16>(<usize>table + (<usize>(addr & 0xffff) << 1), 0);
+  const home = homeOf(slot);
+  const node = (home >> 8) & 0xffff;
+  const devfn = home & 0xff;
+  store<u16>(tableOf(node) + (<usize>devfn << 1), 0);
+  store<u16>(nodeCount + (<usize>node << 1), <u16>(countOf(node) - 1));
   store<u32>(slotSize + (<usize>slot << 2), 0);
-  store<u32>(slotAddr + (<usize>slot << 2), 0);
-  refreshMultiFunction(seg, (addr >> 8) & 0xff, (addr >> 3) & 0x1f);
+  refreshMultiFunction(node, devfn >> 3);
+  route(home >> 24);
   return OK;
 }
 
@@ -102,21 +201,79 @@ export function removeFunction(slot: i32): i32 {
 export function loadPlanes(slot: i32): i32 {
   if (!slotValid(slot)) return ERR_NOT_FOUND;
   memory.copy(blockOf(slot), staging, <usize>PLANES_SIZE);
-  const addr = load<u32>(slotAddr + (<usize>slot << 2));
-  refreshMultiFunction(addr >> 16, (addr >> 8) & 0xff, (addr >> 3) & 0x1f);
+  const home = homeOf(slot);
+  refreshMultiFunction((home >> 8) & 0xffff, (home & 0xff) >> 3);
+  markBusNumbers(slot);
+  // The header type or bus numbers may have changed.
+  route(home >> 24);
   return OK;
+}
+
+/** A bridge's bus-number dword is hooked so that config routing follows the guest's writes. */
+export function markBusNumbers(slot: i32): void {
+  const p = blockOf(slot) + <usize>HOOK_PLANE + <usize>BUS_NUMBERS_DWORD;
+  if (isBridge(slot)) store<u8>(p, HOOK_BRIDGE);
+  else if (load<u8>(p) == HOOK_BRIDGE) store<u8>(p, 0);
+}
+
+/**
+ * Recomputes which bus answers each bus number of a segment (PCI-to-PCI Bridge 1.2 §3.2.5.3;
+ * QEMU's pci_find_bus_nr): root buses answer their own numbers; a bridge claims bus numbers
+ * [secondary, subordinate] among those forwarded to its primary bus, its secondary bus answers
+ * the secondary number, and the rest go further down. Where ranges overlap the first bridge met
+ * (root buses by number, then devices by dev.fn, depth first) wins, so the result is a function
+ * of config space alone. Depth is bounded: every level claims a new bus number.
+ */
+export function route(seg: u32): void {
+  const map = busNodes + (<usize>seg << 9);
+  for (let b: u32 = 0; b < 256; b++) {
+    const node = <u32>load<u16>(map + (<usize>b << 1));
+    if (node != 0) store<i16>(nodeBus + (<usize>node << 1), -1);
+  }
+  memory.fill(map, 0, 512);
+  const root = ROOT_NODE + (seg << 8);
+  for (let b: u32 = 0; b < 256; b++) {
+    if (countOf(root + b) != 0) {
+      store<u16>(map + (<usize>b << 1), <u16>(root + b));
+      store<i16>(nodeBus + (<usize>(root + b) << 1), <i16>b);
+    }
+  }
+  for (let b: u32 = 0; b < 256; b++) {
+    if (<u32>load<u16>(map + (<usize>b << 1)) == root + b) routeBelow(map, root + b, 0, 255);
+  }
+}
+
+/** Gives bus numbers to the bridges on `node`, which sees type 1 cycles for buses lo..hi. */
+function routeBelow(map: usize, node: u32, lo: u32, hi: u32): void {
+  const table = tableOf(node);
+  for (let devfn: u32 = 0; devfn < 256; devfn++) {
+    const slot = <i32>load<u16>(table + (<usize>devfn << 1)) - 1;
+    if (slot < 0) continue;
+    const block = blockOf(slot);
+    if ((load<u8>(block + HEADER_TYPE) & 0x7f) != 1) continue;
+    const secondary = <u32>load<u8>(block + SECONDARY_BUS);
+    const subordinate = <u32>load<u8>(block + SUBORDINATE_BUS);
+    if (secondary < lo || secondary > hi || secondary > subordinate) continue;
+    if (load<u16>(map + (<usize>secondary << 1)) != 0) continue;
+    const child = <u32>slot + 1;
+    store<u16>(map + (<usize>secondary << 1), <u16>child);
+    store<i16>(nodeBus + (<usize>child << 1), <i16>secondary);
+    if (countOf(child) != 0) routeBelow(map, child, secondary, subordinate < hi ? subordinate : hi);
+  }
 }
 
 /**
  * Keeps bit 7 of function 0's Header Type equal to "another function of this device exists"
  * (PCI Local Bus 3.0 §6.2.1), so the guest's scan of functions 1-7 finds what is present.
  */
-function refreshMultiFunction(seg: u32, bus: u32, dev: u32): void {
-  const f0 = findSlot(seg, bus, dev, 0);
+function refreshMultiFunction(node: u32, dev: u32): void {
+  const table = tableOf(node);
+  if (table == 0) return;
+  const f0 = <i32>load<u16>(table + (<usize>(dev << 3) << 1)) - 1;
   if (f0 < 0) return;
   let others = false;
   for (let fn: u32 = 1; fn < 8; fn++) {
-    if (findSlot(seg, bus, dev, fn) >= 0) { others = true; break; }
+    if (load<u16>(table + (<usize>((dev << 3) | fn) << 1)) != 0) { others = true; break; }
   }
   const p = blockOf(f0) + HEADER_TYPE;
   const ht = load<u8>(p);

@@ -7,13 +7,14 @@
 //   +4 region u32 (the whole-BAR region) | +8 size u64 | +16 base u64 (while mapped)
 //   +24 first handler region u32 (a list through the region records' next field)
 //   +31 (entry 0 only) 1 = attached
-import { blockOf, sizeOf } from "../config/store";
-import { MAX_FUNCTIONS, HOOK_PLANE, OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND } from "../config/layout";
+import { blockOf, sizeOf, isBridge, isBelow, slotLimit, markBusNumbers } from "../config/store";
+import { MAX_FUNCTIONS, HOOK_PLANE, HOOK_BARS, OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND } from "../config/layout";
 import { regionMap, regionUnmap, SPACE_MMIO, SPACE_IO, MMIO_LIMIT } from "./region-table";
 import {
   regionAlloc, KIND_BAR, PRIORITY_BAR, PRIORITY_BAR_HANDLER, lengthOf, nextOf, setLength, setNext, subOffsetOf,
 } from "./regions";
 import { effectBarMoved } from "./effects";
+import { bridgesForward, HOOK_BRIDGE } from "./bridges";
 
 export const BAR_NONE: u8 = 0;
 export const BAR_IO: u8 = 1;
@@ -25,8 +26,8 @@ const ENTRY: usize = 32;
 const ENTRIES: usize = 7;
 const ROM_INDEX: u32 = 6;
 
-/** Hook code in the store's hook plane for the registers this file watches. */
-export const HOOK_BARS: u8 = 1;
+// Hook code HOOK_BARS (config/layout.ts) marks the registers this file watches.
+export { HOOK_BARS };
 
 
 const tables: usize = heap.alloc(<usize>MAX_FUNCTIONS << 2);
@@ -130,6 +131,11 @@ export function barAttach(slot: i32): i32 {
   store<u8>(hooks + 1, HOOK_BARS);
   for (let i: u32 = 0; i < count; i++) store<u8>(hooks + 4 + i, HOOK_BARS);
   store<u8>(hooks + (romOffset(slot) >> 2), HOOK_BARS);
+  // A bridge's Command, bus numbers and windows decide what reaches the functions below it.
+  if (isBridge(slot)) {
+    store<u8>(hooks + 1, HOOK_BRIDGE);
+    for (let d: usize = 6; d <= 12; d++) store<u8>(hooks + d, HOOK_BRIDGE);
+  }
   refreshAll(slot);
   return OK;
 }
@@ -152,6 +158,7 @@ export function barDetach(slot: i32): void {
   }
   memory.fill(t, 0, ENTRIES * ENTRY);
   memory.fill(blockOf(slot) + <usize>HOOK_PLANE, 0, 1024);
+  markBusNumbers(slot);
 }
 
 // Imported late to keep the cycle with regions.ts explicit.
@@ -217,6 +224,7 @@ function computeTarget(slot: i32, bar: u32, kind: u8, size: u64): void {
     tBase = <u64>(rom & 0xfffff800);
     tValid = tBase != 0 && tBase + size < <u64>0x100000000;
   }
+  if (tValid && !bridgesForward(slot, kind == BAR_IO, tBase, size)) tValid = false;
 }
 
 /** Moves the BAR's regions to the target (tValid/tBase); reports the change as an effect. */
@@ -256,6 +264,14 @@ function refreshAll(slot: i32): void {
     store<u8>(e, 0, 2);
     computeTarget(slot, i, kind, load<u64>(e, 8));
     apply(slot, i, e, tValid, tBase);
+  }
+}
+
+/** A bridge's Command or windows changed: every function below it re-applies its BARs. */
+export function barRefreshBelow(bridge: i32): void {
+  for (let s: i32 = 0; s < slotLimit; s++) {
+    if (!barAttached(s) || !isBelow(s, bridge)) continue;
+    refreshAll(s);
   }
 }
 

@@ -1,10 +1,12 @@
 // The mechanisms that follow config writes, by the hook code the store finds in a function's hook
 // plane. The store's write path only sees a code; what each code does lives with its mechanism.
 import { barOnWrite, barDetach, HOOK_BARS } from "./bar-mapper";
+import { bridgeOnWrite, HOOK_BRIDGE } from "./bridges";
 import { dmaSlotReleased } from "../dma/index";
 
 export function runHook(hook: u8, slot: i32, reg: u32): void {
   if (hook == HOOK_BARS) barOnWrite(slot, reg);
+  else if (hook == HOOK_BRIDGE) bridgeOnWrite(slot, reg);
 }
 
 /** A function is going away: every mechanism drops what it holds for the slot. */

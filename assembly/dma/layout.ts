@@ -12,10 +12,8 @@
 //   faults (drained) FAULT_CAPACITY records of 24 bytes:
 //                      +0 iova f64 | +8 slot i32 | +12 length u32 | +16 direction u32
 //                      +20 reason u32
-export { OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND } from "../config/layout";
-
-/** domainDestroy of a domain some slot is still attached to. */
-export const ERR_BUSY: i32 = -5;
+// ERR_BUSY: domainDestroy of a domain some slot is still attached to.
+export { OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, ERR_BUSY } from "../config/layout";
 
 /** A DMA that faulted returns FAULT_STATUS - reason (-17 .. -21); nothing of it was performed. */
 export const FAULT_STATUS: i32 = -16;

@@ -12,7 +12,7 @@ import {
   IOVA_LIMIT, PAGE_SHIFT, LARGE_SHIFT, PAGE_SIZE, LARGE_SIZE, BUFFER_SIZE, MAX_SG, SG_BYTES,
   MAX_SEGMENTS, SEGMENT_BYTES, SEGMENT_INTERNAL, C_TRANSFERS, C_BYTES, C_IOTLB_HITS, toU64, conv,
 } from "./layout";
-import { blockOf } from "../config/store";
+import { mastering } from "../config/store";
 import { ramFind, found, ramBaseOf, ramEndOf, ramPtrOf, ramLastHit } from "./ram";
 import {
   iotlbLookup, iotlbFill, setHit, hitRegion, hitOffset, hitAvail, hitPerms, iotlbFind, entryRegion, entryPerms, entryOffset,
@@ -23,8 +23,6 @@ import { kindOf, rootOf, domainOfSlot, slotValid, KIND_IDENTITY, KIND_BLOCKED, K
 import { faultRecord, bump } from "./faults";
 
 /** PCI Local Bus 3.0 §6.2.2: Command register, bit 2 Bus Master Enable. */
-const COMMAND: usize = 4;
-const BUS_MASTER: u8 = 4;
 
 export const buffer: usize = heap.alloc(<usize>BUFFER_SIZE);
 export const sgList: usize = heap.alloc(<usize>MAX_SG * SG_BYTES);
@@ -169,7 +167,7 @@ function faultFirst(slot: i32, dir: u32, reason: u32): i32 {
  * slot into the segments area. Returns the segment count, or a fault status (the fault logged).
  */
 function prepare(slot: i32, dir: u32, count: u32): i32 {
-  if ((load<u8>(blockOf(slot) + COMMAND) & BUS_MASTER) == 0) return faultFirst(slot, dir, REASON_BUS_MASTER);
+  if (!mastering(slot)) return faultFirst(slot, dir, REASON_BUS_MASTER);
   const domain = domainOfSlot(slot);
   const kind = kindOf(domain);
   if (kind == KIND_BLOCKED) return faultFirst(slot, dir, REASON_BLOCKED);
@@ -230,7 +228,7 @@ function single(slot: i32, dir: u32, iova: f64, len: u32, limit: u32, buf: usize
   if (!toU64(iova) || len > limit) return ERR_RANGE;
   if (len == 0) return 0;
   const a = conv;
-  if ((load<u8>(blockOf(slot) + COMMAND) & BUS_MASTER) != 0) {
+  if (mastering(slot)) {
     const domain = domainOfSlot(slot);
     const kind = kindOf(domain);
     let region = NO_REGION;

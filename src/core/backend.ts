@@ -13,7 +13,18 @@ export interface CoreBackend {
   readonly dma: DmaCore;
   /** Adds a function with a zeroed config space of 256 or 4096 bytes; returns its slot or a negative Status. */
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number;
-  /** Removes a function by slot. */
+  /**
+   * Adds a function on the secondary bus of bridge slot `bridge` (planes loaded, header type 1);
+   * returns its slot or NOT_FOUND (no such slot), RANGE (not a bridge; dev/fn/size), EXISTS, FULL.
+   */
+  addFunctionBelow(bridge: number, dev: number, fn: number, size: number): number;
+  /** The slot a config cycle to seg:bus:dev.fn reaches now (through the bridges' bus numbers), or -1. */
+  slotAt(seg: number, bus: number, dev: number, fn: number): number;
+  /** seg<<16 | bus<<8 | dev<<3 | fn where config cycles reach the slot now; -1 if none does or no slot. */
+  slotAddress(slot: number): number;
+  /** The bridge slot a function sits below; -1 on a root bus or for no slot. */
+  slotParent(slot: number): number;
+  /** Removes a function by slot; BUSY while functions sit below it (a bridge). */
   removeFunction(slot: number): number;
   /**
    * Replaces a slot's three planes: current config bytes, write mask, write-1-to-clear mask.

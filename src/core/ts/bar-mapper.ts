@@ -8,6 +8,8 @@ import { MMIO_LIMIT, SPACE_IO, SPACE_MMIO } from './region-table.js';
 import type { RegionTable } from './region-table.js';
 import { Kind, PRIORITY_BAR, PRIORITY_BAR_HANDLER } from './regions.js';
 import type { Regions } from './regions.js';
+import { HOOK_BRIDGE } from './bridges.js';
+import type { Bridges } from './bridges.js';
 
 export const BarKind = { NONE: 0, IO: 1, MEM32: 2, MEM64: 3, ROM: 4, UPPER: 5 } as const;
 export const HOOK_BARS = 1;
@@ -37,6 +39,7 @@ export class BarMapper {
     private readonly table: RegionTable,
     private readonly regions: Regions,
     private readonly effects: Effects,
+    private readonly bridges: Bridges,
   ) {}
 
   private cfg32(slot: number, reg: number): number {
@@ -109,6 +112,11 @@ export class BarMapper {
     hooks[1] = HOOK_BARS;
     for (let i = 0; i < count; i++) hooks[4 + i] = HOOK_BARS;
     hooks[this.romOffset(slot) >> 2] = HOOK_BARS;
+    // A bridge's Command, bus numbers and windows decide what reaches the functions below it.
+    if (this.store.isBridge(slot)) {
+      hooks[1] = HOOK_BRIDGE;
+      for (let d = 6; d <= 12; d++) hooks[d] = HOOK_BRIDGE;
+    }
     this.refreshAll(slot);
     return Status.OK;
   }
@@ -128,6 +136,7 @@ export class BarMapper {
     }
     this.tables[slot] = undefined;
     this.store.hooks[slot]?.fill(0);
+    if (this.store.sizeOf(slot) !== 0) this.store.markBusNumbers(slot);
   }
 
   handler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number {
@@ -177,6 +186,7 @@ export class BarMapper {
       this.tBase = (rom & 0xfffff800) >>> 0;
       this.tValid = this.tBase !== 0 && this.tBase + size < TWO32;
     }
+    if (this.tValid && !this.bridges.forwards(slot, kind === BarKind.IO, this.tBase, size)) this.tValid = false;
   }
 
   private apply(slot: number, bar: number, e: BarEntry, valid: boolean, base: number): void {
@@ -211,6 +221,14 @@ export class BarMapper {
       e.pending = 0;
       this.computeTarget(slot, i, e.kind, e.size);
       this.apply(slot, i, e, this.tValid, this.tBase);
+    }
+  }
+
+  /** A bridge's Command or windows changed: every function below it re-applies its BARs. */
+  refreshBelow(bridge: number): void {
+    for (let s = 0; s < this.store.slotLimit; s++) {
+      if (this.tables[s] === undefined || this.store.sizeOf(s) === 0 || !this.store.isBelow(s, bridge)) continue;
+      this.refreshAll(s);
     }
   }
 

@@ -2,6 +2,7 @@
 // the same results for every input. Keep the two files in step (see assembly/config/layout.ts
 // for the layout both follow).
 import { Limits, Status, onesFor } from '../backend.js';
+import { HOOK_BRIDGE } from './bridges.js';
 
 export { onesFor };
 
@@ -23,38 +24,115 @@ function isIndex(v: number, max: number): boolean {
 /** What follows a write to a hooked dword (dispatch/hooks in the Wasm core). */
 export type HookRunner = (hook: number, slot: number, reg: number) => void;
 
+/**
+ * Where functions sit. A function sits on a bus "node": a root bus of a segment (its number is
+ * fixed) or the secondary bus of a bridge (its number is whatever the bridge's Secondary Bus
+ * Number register says, when the bridges above forward it). Node ids: slot + 1 for a bridge's
+ * secondary bus, ROOT_NODE + seg * 256 + bus for a root bus.
+ */
+export const ROOT_NODE = Limits.functions + 1;
+const NODES = ROOT_NODE + Limits.segments * 256;
+const SECONDARY_BUS = 0x19;
+const SUBORDINATE_BUS = 0x1a;
+const BUS_NUMBERS_DWORD = 6;
+
 export class ConfigStore {
   /** Per slot, one byte per config dword: the hook code of the mechanism following writes. */
   readonly hooks: (Uint8Array | undefined)[] = new Array(Limits.functions);
   /** Set by the core: runs a hook; releases what mechanisms hold for a removed slot. */
   runHook: HookRunner = () => {};
   releaseHooks: (slot: number) => void = () => {};
-  /** Per segment: bus<<8|dev<<3|fn -> slot+1. */
-  private readonly segTables: (Uint16Array | undefined)[] = new Array(Limits.segments);
+  /** Per segment: bus number -> node id (0 = no bus answers that number). */
+  private readonly busNodes: Uint16Array[] = Array.from({ length: Limits.segments }, () => new Uint16Array(256));
+  /** Per node: dev<<3|fn -> slot+1. */
+  private readonly nodeTables: (Uint16Array | undefined)[] = new Array(NODES);
+  /** Per node: functions on it; the bus number it answers now (-1 = none). */
+  private readonly nodeCount = new Uint16Array(NODES);
+  private readonly nodeBus = new Int16Array(NODES).fill(-1);
   private readonly blocks: (Uint8Array | undefined)[] = new Array(Limits.functions);
   private readonly views: (DataView | undefined)[] = new Array(Limits.functions);
   private readonly sizes = new Uint32Array(Limits.functions);
-  private readonly addrs = new Uint32Array(Limits.functions);
+  /** Per slot: segment, node, dev<<3|fn. */
+  private readonly segs = new Uint8Array(Limits.functions);
+  private readonly nodes = new Uint16Array(Limits.functions);
+  private readonly devfns = new Uint8Array(Limits.functions);
+  /** One past the highest slot ever used: walks over slots stop there. */
+  slotLimit = 0;
 
   findSlot(seg: number, bus: number, dev: number, fn: number): number {
     if (!isIndex(seg, Limits.segments - 1) || !isIndex(bus, 255) || !isIndex(dev, 31) || !isIndex(fn, 7)) return -1;
-    const table = this.segTables[seg];
-    if (table === undefined) return -1;
-    return table[(bus << 8) | (dev << 3) | fn] - 1;
+    const node = this.busNodes[seg][bus];
+    const table = node === 0 ? undefined : this.nodeTables[node];
+    return table === undefined ? -1 : table[(dev << 3) | fn] - 1;
   }
 
   private slotValid(slot: number): boolean {
     return Number.isInteger(slot) && slot >= 0 && slot < Limits.functions && this.sizes[slot] !== 0;
   }
 
+  /** Whether a slot holds a function with a type 1 (bridge) header. */
+  isBridge(slot: number): boolean {
+    return this.slotValid(slot) && (this.blocks[slot]![HEADER_TYPE] & 0x7f) === 1;
+  }
+
+  /** The bridge a function sits below, or -1 (root bus, or not a function). */
+  parentOf(slot: number): number {
+    if (!this.slotValid(slot)) return -1;
+    const node = this.nodes[slot];
+    return node < ROOT_NODE ? node - 1 : -1;
+  }
+
+  /** Whether `slot` sits somewhere below bridge `bridge`. */
+  isBelow(slot: number, bridge: number): boolean {
+    for (let p = this.parentOf(slot); p >= 0; p = this.parentOf(p)) {
+      if (p === bridge) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether the function and every bridge above it have Bus Master Enable set: a bridge forwards
+   * a downstream device's memory requests upstream only then (PCI-to-PCI Bridge 1.2 §3.2.2).
+   */
+  mastering(slot: number): boolean {
+    for (let s = slot; s >= 0; s = this.parentOf(s)) {
+      if ((this.blocks[s]![4] & 4) === 0) return false;
+    }
+    return true;
+  }
+
+  segmentOf(slot: number): number {
+    return this.slotValid(slot) ? this.segs[slot] : 0;
+  }
+
+  /** seg<<16 | bus<<8 | dev<<3 | fn where config cycles reach the slot now, or -1. */
+  addressOf(slot: number): number {
+    if (!this.slotValid(slot)) return -1;
+    const bus = this.nodeBus[this.nodes[slot]];
+    return bus < 0 ? -1 : (this.segs[slot] << 16) | (bus << 8) | this.devfns[slot];
+  }
+
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number {
-    if (!isIndex(seg, Limits.segments - 1) || !isIndex(bus, 255) || !isIndex(dev, 31) || !isIndex(fn, 7)) return Status.RANGE;
+    if (!isIndex(seg, Limits.segments - 1) || !isIndex(bus, 255)) return Status.RANGE;
+    return this.place(seg, ROOT_NODE + seg * 256 + bus, dev, fn, size);
+  }
+
+  /** Adds a function on the secondary bus of a bridge (a slot with a type 1 header). */
+  addFunctionBelow(bridge: number, dev: number, fn: number, size: number): number {
+    if (!this.slotValid(bridge)) return Status.NOT_FOUND;
+    if (!this.isBridge(bridge)) return Status.RANGE;
+    return this.place(this.segs[bridge], bridge + 1, dev, fn, size);
+  }
+
+  private place(seg: number, node: number, dev: number, fn: number, size: number): number {
+    if (!isIndex(dev, 31) || !isIndex(fn, 7)) return Status.RANGE;
     if (size !== Limits.conventionalSize && size !== PLANE) return Status.RANGE;
-    if (this.findSlot(seg, bus, dev, fn) >= 0) return Status.EXISTS;
+    const devfn = (dev << 3) | fn;
+    let table = this.nodeTables[node];
+    if (table !== undefined && table[devfn] !== 0) return Status.EXISTS;
     const slot = this.sizes.indexOf(0);
     if (slot < 0) return Status.FULL;
-    let table = this.segTables[seg];
-    if (table === undefined) table = this.segTables[seg] = new Uint16Array(65536);
+    if (table === undefined) table = this.nodeTables[node] = new Uint16Array(256);
     let block = this.blocks[slot];
     if (block === undefined) {
       block = this.blocks[slot] = new Uint8Array(BLOCK);
@@ -64,22 +142,29 @@ export class ConfigStore {
     block.fill(0);
     this.hooks[slot]!.fill(0);
     this.sizes[slot] = size;
-    const index = (bus << 8) | (dev << 3) | fn;
-    this.addrs[slot] = (seg << 16) | index;
-    table[index] = slot + 1;
-    this.refreshMultiFunction(seg, bus, dev);
+    this.segs[slot] = seg;
+    this.nodes[slot] = node;
+    this.devfns[slot] = devfn;
+    if (slot >= this.slotLimit) this.slotLimit = slot + 1;
+    table[devfn] = slot + 1;
+    this.nodeCount[node]++;
+    this.refreshMultiFunction(node, dev);
+    this.route(seg);
     return slot;
   }
 
   removeFunction(slot: number): number {
     if (!this.slotValid(slot)) return Status.NOT_FOUND;
+    // Functions below a bridge would be left on a bus nothing reaches: remove them first.
+    if (this.nodeCount[slot + 1] !== 0) return Status.BUSY;
     this.releaseHooks(slot);
-    const addr = this.addrs[slot];
-    const seg = addr >>> 16;
-    this.segTables[seg]![addr & 0xffff] = 0;
+    const node = this.nodes[slot];
+    const devfn = this.devfns[slot];
+    this.nodeTables[node]![devfn] = 0;
+    this.nodeCount[node]--;
     this.sizes[slot] = 0;
-    this.addrs[slot] = 0;
-    this.refreshMultiFunction(seg, (addr >>> 8) & 0xff, (addr >>> 3) & 0x1f);
+    this.refreshMultiFunction(node, devfn >> 3);
+    this.route(this.segs[slot]);
     return Status.OK;
   }
 
@@ -90,18 +175,71 @@ export class ConfigStore {
     block.set(config.subarray(0, PLANE), 0);
     block.set(wmask.subarray(0, PLANE), PLANE);
     block.set(w1c.subarray(0, PLANE), PLANE * 2);
-    const addr = this.addrs[slot];
-    this.refreshMultiFunction(addr >>> 16, (addr >>> 8) & 0xff, (addr >>> 3) & 0x1f);
+    this.refreshMultiFunction(this.nodes[slot], this.devfns[slot] >> 3);
+    this.markBusNumbers(slot);
+    // The header type or bus numbers may have changed.
+    this.route(this.segs[slot]);
     return Status.OK;
   }
 
+  /** A bridge's bus-number dword is hooked so that config routing follows the guest's writes. */
+  markBusNumbers(slot: number): void {
+    const hooks = this.hooks[slot]!;
+    if (this.isBridge(slot)) hooks[BUS_NUMBERS_DWORD] = HOOK_BRIDGE;
+    else if (hooks[BUS_NUMBERS_DWORD] === HOOK_BRIDGE) hooks[BUS_NUMBERS_DWORD] = 0;
+  }
+
+  /**
+   * Recomputes which bus answers each bus number of a segment (PCI-to-PCI Bridge 1.2 §3.2.5.3;
+   * QEMU's pci_find_bus_nr): root buses answer their own numbers; a bridge claims bus numbers
+   * [secondary, subordinate] among those forwarded to its primary bus, its secondary bus answers
+   * the secondary number, and the rest go further down. Where ranges overlap the first bridge met
+   * (root buses by number, then devices by dev.fn, depth first) wins, so the result is a function
+   * of config space alone.
+   */
+  route(seg: number): void {
+    const map = this.busNodes[seg];
+    for (let b = 0; b < 256; b++) {
+      if (map[b] !== 0) this.nodeBus[map[b]] = -1;
+    }
+    map.fill(0);
+    const root = ROOT_NODE + seg * 256;
+    for (let b = 0; b < 256; b++) {
+      if (this.nodeCount[root + b] !== 0) {
+        map[b] = root + b;
+        this.nodeBus[root + b] = b;
+      }
+    }
+    for (let b = 0; b < 256; b++) {
+      if (map[b] === root + b) this.routeBelow(map, root + b, 0, 255);
+    }
+  }
+
+  /** Gives bus numbers to the bridges on `node`, which sees type 1 cycles for buses lo..hi. */
+  private routeBelow(map: Uint16Array, node: number, lo: number, hi: number): void {
+    const table = this.nodeTables[node]!;
+    for (let devfn = 0; devfn < 256; devfn++) {
+      const slot = table[devfn] - 1;
+      if (slot < 0 || (this.blocks[slot]![HEADER_TYPE] & 0x7f) !== 1) continue;
+      const block = this.blocks[slot]!;
+      const secondary = block[SECONDARY_BUS];
+      const subordinate = block[SUBORDINATE_BUS];
+      if (secondary < lo || secondary > hi || secondary > subordinate || map[secondary] !== 0) continue;
+      map[secondary] = slot + 1;
+      this.nodeBus[slot + 1] = secondary;
+      if (this.nodeCount[slot + 1] !== 0) this.routeBelow(map, slot + 1, secondary, Math.min(subordinate, hi));
+    }
+  }
+
   /** Bit 7 of function 0's Header Type = another function of the device exists (PCI 3.0 §6.2.1). */
-  private refreshMultiFunction(seg: number, bus: number, dev: number): void {
-    const f0 = this.findSlot(seg, bus, dev, 0);
+  private refreshMultiFunction(node: number, dev: number): void {
+    const table = this.nodeTables[node];
+    if (table === undefined) return;
+    const f0 = table[dev << 3] - 1;
     if (f0 < 0) return;
     let others = false;
     for (let fn = 1; fn < 8; fn++) {
-      if (this.findSlot(seg, bus, dev, fn) >= 0) { others = true; break; }
+      if (table[(dev << 3) | fn] !== 0) { others = true; break; }
     }
     const block = this.blocks[f0]!;
     block[HEADER_TYPE] = others ? block[HEADER_TYPE] | MULTI_FUNCTION : block[HEADER_TYPE] & ~MULTI_FUNCTION;

@@ -11,6 +11,7 @@ import { Effects } from './effects.js';
 import { Doorbells } from './doorbell.js';
 import { Regfiles } from './regfile.js';
 import { BarMapper, HOOK_BARS } from './bar-mapper.js';
+import { Bridges, HOOK_BRIDGE } from './bridges.js';
 import { Dispatcher } from './access.js';
 import { DmaTranslator } from './dma/index.js';
 
@@ -30,7 +31,7 @@ export class TsCore implements CoreBackend {
   private readonly doorbells = new Doorbells(this.regions);
   private readonly regfiles = new Regfiles();
   private readonly mech = new ConfigMechanisms(this.store, this.table, this.regions);
-  private readonly bars = new BarMapper(this.store, this.table, this.regions, this.effects);
+  private readonly bars = new BarMapper(this.store, this.table, this.regions, this.effects, new Bridges(this.store));
   private readonly dispatcher = new Dispatcher(this.table, this.regions, this.mech, this.regfiles, this.doorbells);
   readonly dma = new DmaTranslator(this.store);
   private readonly out = { lo: 0, hi: 0 };
@@ -39,12 +40,26 @@ export class TsCore implements CoreBackend {
   constructor() {
     this.store.runHook = (hook, slot, reg) => {
       if (hook === HOOK_BARS) this.bars.onWrite(slot, reg);
+      else if (hook === HOOK_BRIDGE) this.bridgeWritten(slot, reg);
     };
     this.store.releaseHooks = (slot) => {
       this.bars.detach(slot);
       this.dma.dmaSlotReleased(slot);
     };
     this.mech.initPorts();
+  }
+
+  /** A bridge register was written: see bridgeOnWrite in assembly/dispatch/bridges.ts. */
+  private bridgeWritten(slot: number, reg: number): void {
+    const dword = reg >>> 2;
+    if (dword === 1) {
+      this.bars.onWrite(slot, reg);
+      if (reg < 6) this.bars.refreshBelow(slot);
+    } else if (dword === 6) {
+      this.store.route(this.store.segmentOf(slot));
+    } else {
+      this.bars.refreshBelow(slot);
+    }
   }
 
   get hostAccess(): HostAccess {
@@ -56,6 +71,18 @@ export class TsCore implements CoreBackend {
 
   addFunction(seg: number, bus: number, dev: number, fn: number, size: number): number {
     return this.store.addFunction(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, size >>> 0);
+  }
+  addFunctionBelow(bridge: number, dev: number, fn: number, size: number): number {
+    return this.store.addFunctionBelow(bridge | 0, dev >>> 0, fn >>> 0, size >>> 0);
+  }
+  slotAt(seg: number, bus: number, dev: number, fn: number): number {
+    return this.store.findSlot(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0);
+  }
+  slotAddress(slot: number): number {
+    return this.store.addressOf(slot | 0);
+  }
+  slotParent(slot: number): number {
+    return this.store.parentOf(slot | 0);
   }
   removeFunction(slot: number): number {
     return this.store.removeFunction(slot | 0);

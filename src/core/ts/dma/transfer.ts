@@ -13,8 +13,6 @@ import { leafGpa, leafPerms } from './page-table.js';
 import type { FaultLog } from './faults.js';
 
 /** PCI Local Bus 3.0 §6.2.2: Command register, bit 2 Bus Master Enable. */
-const COMMAND = 4;
-const BUS_MASTER = 4;
 const PAGE = 4096;
 const LARGE = 2097152;
 
@@ -152,7 +150,7 @@ export class Transfers {
   }
 
   private prepare(slot: number, dir: number, count: number): number {
-    if ((this.store.block(slot)[COMMAND] & BUS_MASTER) === 0) return this.faultFirst(slot, dir, Reason.BUS_MASTER);
+    if (!this.store.mastering(slot)) return this.faultFirst(slot, dir, Reason.BUS_MASTER);
     const domain = this.domains.slotDomain[slot];
     const kind = this.domains.kind[domain];
     if (kind === KIND_BLOCKED) return this.faultFirst(slot, dir, Reason.BLOCKED);
@@ -204,7 +202,7 @@ export class Transfers {
     if (!this.domains.slotValid(slot)) return DmaStatus.NOT_FOUND;
     if (!isU64(iova) || len > limit) return DmaStatus.RANGE;
     if (len === 0) return 0;
-    if ((this.store.block(slot)[COMMAND] & BUS_MASTER) !== 0) {
+    if (this.store.mastering(slot)) {
       const domain = this.domains.slotDomain[slot];
       const kind = this.domains.kind[domain];
       let region = -1;
