@@ -10,7 +10,9 @@ import { DmaService } from './dma/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
-import type { FunctionDump } from './lspci/index.js';
+import { treeName } from './lspci/index.js';
+import type { FunctionDump, TreeFunction } from './lspci/index.js';
+import { canonicalPath } from './topology/bdf.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
 
@@ -77,9 +79,19 @@ export async function createBus(options: BusOptions = {}): Promise<Bus> {
   return new Bus(core, topology, options.onError);
 }
 
+/** The address a core's slotAddress() packs: seg << 16 | bus << 8 | dev << 3 | fn. */
+function unpack(packed: number): FunctionAddress {
+  return { seg: packed >>> 16, bus: (packed >>> 8) & 0xff, dev: (packed >>> 3) & 0x1f, fn: packed & 7 };
+}
+
 export class Bus {
   private readonly bdfCache = new Map<string, FunctionAddress>();
+  /** Core slots by function path ("0000:00:05.0", "0000:00:05.0/00.0"). */
   private readonly slots = new Map<string, number>();
+  /** Function paths by core slot. */
+  private readonly paths = new Map<number, string>();
+  /** Slots of paths as callers spell them ("00:05.0/0.0"), so a path is parsed once. */
+  private readonly pathCache = new Map<string, number>();
   private readonly dispatch: Dispatch;
   /** DMA on behalf of functions: guest RAM, IOMMU domains, transfers, the fault log. */
   readonly dma: DmaService;
@@ -90,27 +102,73 @@ export class Bus {
       const status = core.setEcam(s.segment, s.ecam.base, s.ecam.busStart, s.ecam.busEnd);
       if (status < 0) throw new TopologyError(topology.source, `segments(${s.segment}).ecam`, statusText(status));
     }
+    // Parents come first in `functions`: a bridge is in the core, planes loaded, before anything
+    // is added below it.
+    const slotByIndex: number[] = [];
     for (const f of topology.functions) {
-      const slot = core.addFunction(f.seg, f.bus, f.dev, f.fn, f.planes.size);
-      if (slot < 0) throw new TopologyError(topology.source, f.bdf, `cannot add the function: ${statusText(slot)}`);
+      const slot = f.parent < 0
+        ? core.addFunction(f.seg, f.bus, f.dev, f.fn, f.planes.size)
+        : core.addFunctionBelow(slotByIndex[f.parent], f.dev, f.fn, f.planes.size);
+      if (slot < 0) throw new TopologyError(topology.source, f.path, `cannot add the function: ${statusText(slot)}`);
       core.loadPlanes(slot, f.planes.config, f.planes.wmask, f.planes.w1cmask);
-      this.slots.set(f.bdf, slot);
+      slotByIndex.push(slot);
+      this.slots.set(f.path, slot);
+      this.paths.set(slot, f.path);
     }
     // BARs get region ids in topology order (so overlaps resolve the same way on every run).
     for (const f of topology.functions) {
-      const status = core.barAttach(this.slots.get(f.bdf)!);
-      if (status < 0) throw new TopologyError(topology.source, f.bdf, `cannot map the BARs: ${statusText(status)}`);
+      const status = core.barAttach(this.slots.get(f.path)!);
+      if (status < 0) throw new TopologyError(topology.source, f.path, `cannot map the BARs: ${statusText(status)}`);
     }
     this.dispatch = new Dispatch(core, topology, this.slots, onError);
-    const bdfBySlot = new Map([...this.slots].map(([bdf, slot]) => [slot, bdf]));
-    this.dma = new DmaService(core, (bdf) => this.slotOfBdf(bdf), (slot) => bdfBySlot.get(slot) ?? `slot ${slot}`);
+    this.dma = new DmaService(core, (bdf) => this.slotOfBdf(bdf), (slot) => this.paths.get(slot) ?? `slot ${slot}`);
   }
 
-  /** The core slot of a function of the topology; ArgumentError for anything else. */
+  /**
+   * The core slot of a function of the topology, named by a path ("00:05.0/00.0") or by the BDF
+   * a config cycle reaches it at now ("01:00.0"); ArgumentError for anything else.
+   */
   private slotOfBdf(bdf: string): number {
-    const slot = this.slots.get(formatBdf(this.address(bdf)));
-    if (slot === undefined) throw new ArgumentError(`bdf: ${bdf} is not a function of the topology`);
+    if (bdf.includes('/')) return this.slotOfPath(bdf);
+    const a = this.address(bdf);
+    const slot = this.core.slotAt(a.seg, a.bus, a.dev, a.fn);
+    if (slot < 0 || !this.paths.has(slot)) {
+      const hint = this.topology.functions.some((f) => f.parent >= 0)
+        ? ', or not one that answers there now (functions behind bridges answer at the bus numbers their bridges hold; a path like "00:04.0/00.0" names one wherever it is)'
+        : '';
+      throw new ArgumentError(`bdf: ${bdf} is not a function of the topology${hint}`);
+    }
     return slot;
+  }
+
+  private slotOfPath(path: string): number {
+    let slot = this.pathCache.get(path);
+    if (slot === undefined) {
+      const c = canonicalPath(path);
+      if ('reason' in c) throw new ArgumentError(`bdf: ${c.reason} (a device path reads like "00:05.0/00.0")`);
+      slot = this.slots.get(c.path);
+      if (slot === undefined) throw new ArgumentError(`bdf: ${c.path} is not a function of the topology`);
+      this.pathCache.set(path, slot);
+    }
+    return slot;
+  }
+
+  /**
+   * Where a function answers config cycles now, as "SSSS:BB:DD.F": given its path or a BDF.
+   * Undefined when no config cycle reaches it (a bridge above it does not forward its bus yet),
+   * or when nothing answers at the BDF. A malformed name or an unknown path is an ArgumentError.
+   */
+  addressOf(pathOrBdf: string): string | undefined {
+    let slot: number;
+    if (pathOrBdf.includes('/')) {
+      slot = this.slotOfPath(pathOrBdf);
+    } else {
+      const a = this.address(pathOrBdf);
+      slot = this.core.slotAt(a.seg, a.bus, a.dev, a.fn);
+      if (slot < 0) return undefined;
+    }
+    const packed = this.core.slotAddress(slot);
+    return packed < 0 ? undefined : formatBdf(unpack(packed));
   }
 
   /** Adds a region at a fixed address served by `handler`; returns its id. */
@@ -125,10 +183,11 @@ export class Bus {
 
   /**
    * Serves [offset, offset+length) of a function's BAR (6 = ROM) with `handler`; the handler moves
-   * with the BAR and wins over the rest of it. Returns the region id.
+   * with the BAR and wins over the rest of it. Returns the region id. The function is named by
+   * its path or its current BDF.
    */
   setBarHandler(bdf: string, bar: number, handler: RegionHandler, range: { offset?: number; length?: number } = {}): number {
-    return this.dispatch.setBarHandler(this.address(bdf), bar, handler, range);
+    return this.dispatch.setBarHandler(this.slotOfBdf(bdf), bar, handler, range);
   }
 
   /** BAR mapping changes since the last call, oldest first. */
@@ -176,20 +235,31 @@ export class Bus {
   }
 
   /**
-   * Reads `size` (1, 2 or 4) bytes of a function's config space. Absent functions, offsets past
-   * the space and accesses crossing a dword read all ones (see README "Access rules").
+   * Where a config access to `bdf` goes: a BDF as it is, a path ("00:05.0/00.0") to where the
+   * function answers now; undefined when nothing reaches that function.
+   */
+  private target(bdf: string): FunctionAddress | undefined {
+    if (!bdf.includes('/')) return this.address(bdf);
+    const packed = this.core.slotAddress(this.slotOfPath(bdf));
+    return packed < 0 ? undefined : unpack(packed);
+  }
+
+  /**
+   * Reads `size` (1, 2 or 4) bytes of a function's config space: at a BDF, or where the function
+   * a path names answers now. Absent or unreachable functions, offsets past the space and
+   * accesses crossing a dword read all ones (see README "Access rules").
    */
   configRead(bdf: string, offset: number, size: number): number {
-    const a = this.address(bdf);
+    const a = this.target(bdf);
     if (!isSize(size, 4)) return 0xffffffff;
-    if (!isIndex(offset, 0xfff)) return onesFor(size);
+    if (!isIndex(offset, 0xfff) || a === undefined) return onesFor(size);
     return this.core.configRead(a.seg, a.bus, a.dev, a.fn, offset, size);
   }
 
   /** Writes config space through the function's write masks; what cannot be written is dropped. */
   configWrite(bdf: string, offset: number, size: number, value: number): void {
-    const a = this.address(bdf);
-    if (!isSize(size, 4) || !isIndex(offset, 0xfff)) return;
+    const a = this.target(bdf);
+    if (!isSize(size, 4) || !isIndex(offset, 0xfff) || a === undefined) return;
     this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value);
   }
 
@@ -239,16 +309,58 @@ export class Bus {
     this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value);
   }
 
-  /** Every function's config space as the guest reads it (dword reads), for lspci-style output. */
+  /**
+   * The config space of every function a config cycle reaches now, at its current address (dword
+   * reads), in topology order; functions behind bridges that do not forward their bus yet are left
+   * out. For lspci-style output.
+   */
   dump(): FunctionDump[] {
-    return this.topology.functions.map((f) => {
-      const config = new Uint8Array(f.planes.size);
-      const view = new DataView(config.buffer);
-      for (let off = 0; off < config.length; off += 4) {
-        view.setUint32(off, this.core.configRead(f.seg, f.bus, f.dev, f.fn, off, 4), true);
+    const out: FunctionDump[] = [];
+    for (const f of this.topology.functions) {
+      const a = this.currentAddress(f);
+      if (a === undefined) continue;
+      out.push({ ...a, config: this.readSpace(a, f.planes.size) });
+    }
+    return out;
+  }
+
+  /**
+   * The functions a config cycle reaches now as a bus tree for `formatTree` (`lspci -tv`):
+   * functions on root buses, bridges with their bus numbers (config bytes 0x19/0x1a as the guest
+   * reads them) and the functions reachable below them; names as lspci prints them without an ID
+   * database.
+   */
+  tree(): TreeFunction[] {
+    const nodes: (TreeFunction | undefined)[] = [];
+    const roots: TreeFunction[] = [];
+    this.topology.functions.forEach((f, i) => {
+      const a = this.currentAddress(f);
+      if (a === undefined || (f.parent >= 0 && nodes[f.parent] === undefined)) return;
+      const head = this.readSpace(a, 0x1c);
+      const node: TreeFunction = { ...a, name: treeName(head) };
+      if ((head[0x0e] & 0x7f) === 1) {
+        node.secondary = head[0x19];
+        node.subordinate = head[0x1a];
+        node.children = [];
       }
-      return { seg: f.seg, bus: f.bus, dev: f.dev, fn: f.fn, config };
+      nodes[i] = node;
+      if (f.parent < 0) roots.push(node);
+      else (nodes[f.parent]!.children ??= []).push(node);
     });
+    return roots;
+  }
+
+  private currentAddress(f: ResolvedFunction): FunctionAddress | undefined {
+    const packed = this.core.slotAddress(this.slots.get(f.path)!);
+    return packed < 0 ? undefined : unpack(packed);
+  }
+
+  private readSpace(a: FunctionAddress, size: number): Uint8Array {
+    const config = new Uint8Array(size);
+    const view = new DataView(config.buffer);
+    for (let off = 0; off < size; off += 4) {
+      view.setUint32(off, this.core.configRead(a.seg, a.bus, a.dev, a.fn, off, 4), true);
+    }
+    return config;
   }
 }
-

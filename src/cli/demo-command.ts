@@ -1,14 +1,26 @@
-// `vpci demo` (the default command, `npm start`): builds the topology, and shows what a guest
-// sees: lspci -vv style descriptions, then the -xxx hex dump real lspci can decode.
-import { Command } from 'commander';
+// `vpci demo` (the default command, `npm start`): builds the topology, runs the firmware over it
+// (bus numbers, BARs, windows, Command, as SeaBIOS would before an OS boots), and shows what a
+// guest then sees: the lspci -tv tree, the resource map as /proc/iomem and /proc/ioports,
+// lspci -vv style descriptions, and the -xxx hex dump real lspci can decode.
+import { Command, Option } from 'commander';
+import { POLICIES, runFirmware } from '../firmware/index.js';
+import type { PolicyName } from '../firmware/index.js';
+import { enumerateText, firmwareOptions } from './enumerate-command.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
 import { lspciText } from './lspci-command.js';
 
+interface DemoOptions extends BusCliOptions {
+  policy: PolicyName;
+  firmware: boolean;
+}
+
 export function demoCommand(): Command {
   return withBusOptions(new Command('demo'))
-    .description('build the topology (default: the built-in one) and show it as lspci -vv and lspci -xxx')
-    .action(async (options: BusCliOptions) => {
+    .description('build the topology (default: the built-in one), enumerate it like firmware, and show it as lspci -tv, /proc/iomem, lspci -vv and lspci -xxx')
+    .addOption(new Option('--policy <policy>', 'BAR allocation policy of the firmware run').choices([...POLICIES]).default('largest-first'))
+    .option('--no-firmware', 'show the bus as built, before any firmware run (functions behind bridges unreachable)')
+    .action(async (options: DemoOptions) => {
       const bus = await busFromOptions(options);
       const out = process.stdout;
       out.write(`vpci: topology "${bus.topology.name}" on the ${bus.backend} backend, ${bus.functions().length} functions\n`);
@@ -18,7 +30,19 @@ export function demoCommand(): Command {
             `${s.segment === 0 ? ', and ports 0xCF8/0xCFC' : ''}\n`
           : `  segment ${s.segment}: ports 0xCF8/0xCFC only\n`);
       }
-      for (const f of bus.functions()) out.write(`  ${f.bdf}  ${f.name} [${f.kind}]\n`);
+      const result = options.firmware ? runFirmware(bus, firmwareOptions({ ...options, hotplugBridges: 'capable', keep: true }, bus)) : undefined;
+      let hidden = 0;
+      for (const f of bus.functions()) {
+        const at = bus.addressOf(f.path);
+        if (at === undefined) hidden++;
+        const where = at === undefined ? ' (not reachable)' : at === f.path ? '' : ` (at ${at})`;
+        out.write(`  ${f.path}  ${f.name} [${f.kind}]${where}\n`);
+      }
+      if (hidden > 0) out.write(`  ${hidden} function${hidden === 1 ? '' : 's'} behind bridges answer${hidden === 1 ? 's' : ''} no config cycle until bus numbers are written (vpci enumerate)\n`);
+      if (result) {
+        out.write(`\n== firmware run: vpci enumerate --policy ${result.map.policy} ==\n\n`);
+        out.write(enumerateText(bus, result));
+      }
       out.write('\n== lspci -vv ==\n\n');
       out.write(lspciText(bus, 2, 0));
       out.write('\n== lspci -xxx (feed this to `lspci -F FILE -vvv`) ==\n\n');

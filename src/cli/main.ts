@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VpciError } from '../errors.js';
 import { demoCommand } from './demo-command.js';
+import { enumerateCommand } from './enumerate-command.js';
 import { lspciCommand } from './lspci-command.js';
 
 export function program(): Command {
@@ -10,7 +11,8 @@ export function program(): Command {
     .description('vpci: an emulated PCI/PCIe bus (WebAssembly core, pure-TypeScript twin)')
     .exitOverride()
     .addCommand(demoCommand(), { isDefault: true })
-    .addCommand(lspciCommand());
+    .addCommand(lspciCommand())
+    .addCommand(enumerateCommand());
   // Errors come back to main() as exceptions instead of exiting the process.
   for (const sub of root.commands) sub.exitOverride();
   return root;

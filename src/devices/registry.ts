@@ -26,9 +26,16 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
     create: (o) => ({ descriptor: hostBridge(o as Parameters<typeof hostBridge>[0]) }),
   },
   'test-endpoint': {
-    summary: 'endpoint with mem32, io, mem64 prefetchable and mem64 BARs, a ROM, INTA, PM and MSI',
-    options: ['vendorId', 'deviceId', 'interruptPin', 'msiVectors'],
-    create: (o) => ({ descriptor: testEndpoint(o as Parameters<typeof testEndpoint>[0]) }),
+    summary: 'endpoint with mem32, io, mem64 prefetchable and mem64 BARs, a ROM, INTA, PM and MSI (BARs, ROM and a PCIe capability configurable)',
+    options: ['vendorId', 'deviceId', 'interruptPin', 'msiVectors', 'bars', 'rom', 'pcie'],
+    create: (o) => {
+      if (o.bars !== undefined && !Array.isArray(o.bars)) throw new DescriptorError('options.bars', 'must be an array of BARs ({ index, kind, size, prefetchable })');
+      if (o.rom !== undefined && o.rom !== false && (o.rom === null || typeof o.rom !== 'object' || Array.isArray(o.rom))) {
+        throw new DescriptorError('options.rom', 'must be { size } or false');
+      }
+      if (o.pcie !== undefined && typeof o.pcie !== 'boolean') throw new DescriptorError('options.pcie', 'must be true or false');
+      return { descriptor: testEndpoint(o as Parameters<typeof testEndpoint>[0]) };
+    },
   },
   'pci-bridge': {
     summary: 'PCI-to-PCI bridge (type 1 header) with PM and MSI',

@@ -4,8 +4,7 @@
 import type { CoreBackend, RawEffect } from '../core/backend.js';
 import { BATCH_CAPACITY, CounterIndex, RECORD_BYTES, RegionKind, statusText } from '../core/backend.js';
 import { ArgumentError } from '../errors.js';
-import type { FunctionAddress, ResolvedTopology } from '../topology/index.js';
-import { formatBdf } from '../topology/index.js';
+import type { ResolvedTopology } from '../topology/index.js';
 import type {
   AccessErrorInfo, BarEffect, BarKindName, BusStats, DeviceModelHandler, DoorbellEvent, MappedRegion, RegionHandler,
   RegionKindName, RegionOptions, RegionStats, ReplayResult, Space,
@@ -33,19 +32,23 @@ export class Dispatch {
   private readonly models: DeviceModelHandler[] = [];
   /** Per region id: a name, and the space for regions the embedder or a BAR handler added. */
   private readonly names = new Map<number, { name: string; space: Space }>();
+  /** Function paths by slot: the names of functions in regions, stats and effects. */
   private readonly bdfBySlot = new Map<number, string>();
-  private readonly ioBar = new Map<string, boolean>();
+  /** Per slot, which of BARs 0-5 are IO BARs. */
+  private readonly ioBar = new Map<number, boolean[]>();
 
   constructor(
     private readonly core: CoreBackend,
     topology: ResolvedTopology,
-    private readonly slots: Map<string, number>,
+    /** Core slots by function path. */
+    slots: Map<string, number>,
     private readonly onError?: (error: unknown, info: AccessErrorInfo) => void,
   ) {
     for (const f of topology.functions) {
-      this.bdfBySlot.set(slots.get(f.bdf)!, f.bdf);
+      const slot = slots.get(f.path)!;
+      this.bdfBySlot.set(slot, f.path);
       const view = new DataView(f.planes.config.buffer);
-      for (let bar = 0; bar < 6; bar++) this.ioBar.set(`${f.bdf}/${bar}`, (view.getUint32(0x10 + 4 * bar, true) & 1) === 1);
+      this.ioBar.set(slot, Array.from({ length: 6 }, (_, bar) => (view.getUint32(0x10 + 4 * bar, true) & 1) === 1));
     }
     core.hostAccess = (handle, write, offset, size, lo, hi, out) => this.serve(handle, write, offset, size, lo, hi, out);
   }
@@ -128,10 +131,9 @@ export class Dispatch {
     this.names.delete(id);
   }
 
-  setBarHandler(a: FunctionAddress, bar: number, handler: RegionHandler, range: { offset?: number; length?: number }): number {
-    const bdf = formatBdf(a);
-    const slot = this.slots.get(bdf);
-    if (slot === undefined) throw new ArgumentError(`bdf: ${bdf} is not a function of the topology`);
+  /** `slot` is a function of the topology (the Bus looked it up by path or BDF). */
+  setBarHandler(slot: number, bar: number, handler: RegionHandler, range: { offset?: number; length?: number }): number {
+    const bdf = this.bdfBySlot.get(slot) ?? `slot ${slot}`;
     if (!Number.isInteger(bar) || bar < 0 || bar > 6) throw new ArgumentError(`bar: ${bar} is not 0..5 or 6 (ROM)`);
     const offset = range.offset ?? 0;
     const whole = this.barSize(slot, bar);
@@ -151,7 +153,7 @@ export class Dispatch {
     const id = this.core.barHandler(slot, bar, offset, length, h.kind, h.datum);
     if (id < 0) throw new ArgumentError(`bar handler: ${statusText(id)}`);
     if (h.handle !== undefined) this.regionOfHandle.set(h.handle, id);
-    const io = bar < 6 && this.ioBar.get(`${bdf}/${bar}`) === true;
+    const io = bar < 6 && this.ioBar.get(slot)?.[bar] === true;
     this.names.set(id, { name: `${bdf} BAR${bar === 6 ? ' ROM' : bar} +0x${offset.toString(16)}`, space: io ? 'io' : 'mmio' });
     return id;
   }
@@ -166,7 +168,7 @@ export class Dispatch {
     const known = this.names.get(id);
     if (kind === RegionKind.BAR) {
       const bdf = this.bdfBySlot.get(slot) ?? `slot ${slot}`;
-      const io = bar < 6 && this.ioBar.get(`${bdf}/${bar}`) === true;
+      const io = bar < 6 && this.ioBar.get(slot)?.[bar] === true;
       return { name: `${bdf} ${bar === 6 ? 'ROM' : `BAR${bar}`}`, space: io ? 'io' : 'mmio', bdf };
     }
     if (known) return { ...known, bdf: slot >= 0 ? this.bdfBySlot.get(slot) : undefined };

@@ -57,17 +57,14 @@ export class DmaService {
     throw new ArgumentError(`dma: ${what}: ${statusText(status)}`);
   }
 
-  /** Slots by the BDF strings callers use, so a transfer does not parse its BDF again. */
-  private readonly slots = new Map<string, number>();
-
-  /** The slot of `bdf`, with errors that name the operation. */
+  /**
+   * The slot of `bdf`, with errors that name the operation. Not cached here: a guest BDF names
+   * whatever function answers there now, which changes when bridges are renumbered (the bus
+   * caches the parsing; the lookup is one core call).
+   */
   private slot(op: string, bdf: string): number {
-    const known = this.slots.get(bdf);
-    if (known !== undefined) return known;
     try {
-      const slot = this.slotOf(bdf);
-      this.slots.set(bdf, slot);
-      return slot;
+      return this.slotOf(bdf);
     } catch (e) {
       throw new ArgumentError(`dma: ${op}: ${(e as Error).message}`);
     }

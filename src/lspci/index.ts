@@ -1,5 +1,6 @@
 // Public surface of the lspci module: lspci-compatible hex dumps (write and read), sysfs and
-// Firecracker resource files, and an lspci -v/-vv style decoder. Browser-safe: no Node APIs.
+// Firecracker resource files, an lspci -v/-vv style decoder, and the lspci -t/-tv bus tree.
+// Browser-safe: no Node APIs.
 export type { BarSize, FunctionDump } from './types.js';
 export { DumpFormatError } from './errors.js';
 export { formatHexDump, formatListing, type HexDumpLevel } from './hex-dump-format.js';
@@ -9,3 +10,4 @@ export { parseFirecrackerInfo, type FirecrackerInfo } from './firecracker-info.j
 export { describeFunctions, type DescribeOptions } from './describe.js';
 export { className } from './class-names.js';
 export { formatSize } from './text.js';
+export { formatTree, treeName, type TreeFunction, type TreeOptions } from './tree.js';

@@ -1,5 +1,6 @@
 // The built-in default topology: what `vpci` shows with no --topology, and what createBus()
-// builds when given none.
+// builds when given none. Two functions sit behind bridges: firmware (or the guest) reaches them
+// once it has written the bridges' bus numbers.
 import type { Topology } from './types.js';
 
 export const defaultTopology: Topology = {
@@ -11,7 +12,21 @@ export const defaultTopology: Topology = {
     { bdf: '00:02.0', model: 'firecracker-virtio-blk', name: 'virtio-blk (cloned from Firecracker)' },
     { bdf: '00:03.0', model: 'test-endpoint', name: 'multi-function device, function 0' },
     { bdf: '00:03.1', model: 'test-endpoint', name: 'multi-function device, function 1', options: { interruptPin: 2 } },
-    { bdf: '00:04.0', model: 'pci-bridge', name: 'PCI-to-PCI bridge' },
-    { bdf: '00:05.0', model: 'root-port', name: 'PCIe root port' },
+    { id: 'bridge', bdf: '00:04.0', model: 'pci-bridge', name: 'PCI-to-PCI bridge' },
+    {
+      behind: 'bridge', addr: '00.0', model: 'test-endpoint', name: 'endpoint behind the PCI-to-PCI bridge',
+      options: {
+        bars: [{ index: 0, kind: 'mem32', size: '0x2000' }, { index: 1, kind: 'io', size: '0x40' }],
+        rom: { size: '0x8000' },
+      },
+    },
+    { id: 'rootport', bdf: '00:05.0', model: 'root-port', name: 'PCIe root port' },
+    {
+      behind: 'rootport', addr: '00.0', model: 'test-endpoint', name: 'PCIe endpoint behind the root port',
+      options: {
+        pcie: true, rom: false, msiVectors: 8,
+        bars: [{ index: 0, kind: 'mem64', size: '0x400000', prefetchable: true }, { index: 2, kind: 'mem32', size: '0x4000' }],
+      },
+    },
   ],
 };

@@ -6,8 +6,8 @@ import { createFromModel } from '../devices/registry.js';
 import { DescriptorError, TopologyError } from '../errors.js';
 import { parseLspciHexDump, parseSysfsResource } from '../lspci/index.js';
 import { tryHexToBytes } from '../util/hex.js';
-import { formatBdf, parseBdfOrReason } from './bdf.js';
-import type { FunctionAddress } from './bdf.js';
+import { formatBdf, formatDevFn, parseBdfOrReason, parseDevFnOrReason } from './bdf.js';
+import type { DevFn, FunctionAddress } from './bdf.js';
 import { normalizeNumbers, parseNumberOrReason } from './numbers.js';
 import type {
   FileReader, ResolvedFunction, ResolvedSegment, ResolvedTopology, TemplateSpec, Topology, TopologyDevice,
@@ -42,35 +42,217 @@ export async function resolveTopology(input: Topology | string, options: Resolve
   if (topology.name !== undefined && typeof topology.name !== 'string') fail('name', 'must be a string');
 
   const segments = resolveSegments(topology, fail);
+  // First every device on its own: placement fields, id, name, planes.
+  const placed: Placed[] = [];
   const byAddress = new Map<string, number>();
-  const functions: ResolvedFunction[] = [];
+  const byId = new Map<string, number>();
   for (let i = 0; i < topology.devices.length; i++) {
     const device = topology.devices[i];
     const path = `devices[${i}]`;
     if (device === null || typeof device !== 'object') fail(path, 'must be an object');
+    const p = place(device, path, segments, byAddress, fail);
+    if (p.root) byAddress.set(formatBdf(p.root), i);
+    if (device.id !== undefined) {
+      if (typeof device.id !== 'string' || device.id === '') fail(`${path}.id`, `${JSON.stringify(device.id)} is not a non-empty string`);
+      if (typeof parseBdfOrReason(device.id) !== 'string') {
+        fail(`${path}.id`, `"${device.id}" reads as a BDF; "behind" takes a bridge's id or its bdf, so an id must not look like one`);
+      }
+      const other = byId.get(device.id);
+      if (other !== undefined) fail(`${path}.id`, `"${device.id}" is already the id of devices[${other}]`);
+      byId.set(device.id, i);
+    }
+    if (device.name !== undefined && typeof device.name !== 'string') fail(`${path}.name`, 'must be a string');
+    const built = await buildFunction(device, path, source, options.readFile, fail);
+    placed.push({ ...p, built, headerType: built.planes.config[0x0e] & 0x7f });
+  }
+  const parents = linkParents(topology.devices, placed, byId, byAddress, fail);
+  const paths = devicePaths(placed, parents);
+  checkBelowBridges(topology.devices, placed, parents, paths, fail);
+  checkFunctionZero(placed, parents, paths, fail);
+  checkBusCounts(placed, parents, segments, fail);
+
+  // A bridge before the functions below it, otherwise topology order.
+  const order: number[] = [];
+  const position = new Map<number, number>();
+  const emit = (i: number): void => {
+    if (position.has(i)) return;
+    if (parents[i] >= 0) emit(parents[i]);
+    position.set(i, order.length);
+    order.push(i);
+  };
+  for (let i = 0; i < placed.length; i++) emit(i);
+  const functions: ResolvedFunction[] = order.map((i) => {
+    const p = placed[i];
+    const device = topology.devices[i];
+    const seg = rootOf(i, parents, placed).seg;
+    const at = p.root ?? { seg, bus: -1, ...p.below! };
+    const f: ResolvedFunction = {
+      seg, bus: at.bus, dev: at.dev, fn: at.fn, bdf: paths[i], path: paths[i],
+      parent: parents[i] >= 0 ? position.get(parents[i])! : -1,
+      name: device.name ?? paths[i],
+      ...p.built,
+    };
+    if (device.id !== undefined) f.id = device.id;
+    return f;
+  });
+  return { name: topology.name ?? 'topology', source, segments, functions };
+}
+
+type Fail = (path: string, problem: string) => never;
+
+/** One device after the checks that need only itself. */
+interface Placed {
+  /** On a root bus. */
+  root?: FunctionAddress;
+  /** Below the bridge `behind` names. */
+  below?: DevFn;
+  behind?: string;
+  built: Built;
+  /** config[0x0e] & 0x7f of the built planes: 1 for a bridge. */
+  headerType: number;
+}
+
+/** Reads where a device sits: `bdf` (a root bus), or `behind` + `addr` (below a bridge). */
+function place(
+  device: TopologyDevice, path: string, segments: ResolvedSegment[], byAddress: Map<string, number>, fail: Fail,
+): Omit<Placed, 'built' | 'headerType'> {
+  if (device.bdf !== undefined && device.behind !== undefined) {
+    fail(`${path}.behind`, 'a device has "bdf" (on a root bus) or "behind" and "addr" (below a bridge), not both');
+  }
+  if (device.behind === undefined) {
+    if (device.addr !== undefined) {
+      fail(device.bdf === undefined ? `${path}.behind` : `${path}.addr`, device.bdf === undefined
+        ? 'is missing: "addr" places a device on the secondary bus of the bridge "behind" names'
+        : 'goes with "behind"; a device on a root bus gives only "bdf"');
+    }
     const address = parseBdfOrReason(device.bdf);
-    if (typeof address === 'string') fail(`${path}.bdf`, address);
+    if (typeof address === 'string') {
+      fail(`${path}.bdf`, device.bdf === undefined ? `${address} (a device below a bridge gives "behind" and "addr" instead)` : address);
+    }
     const a = address as FunctionAddress;
     const segment = segments.find((s) => s.segment === a.seg);
     if (!segment) fail(`${path}.bdf`, `segment ${a.seg} is not declared in "segments"`);
-    const rootBus = segment!.ecam?.busStart ?? 0;
-    if (a.bus !== rootBus) {
-      fail(`${path}.bdf`, `bus 0x${a.bus.toString(16)} is not segment ${a.seg}'s root bus 0x${rootBus.toString(16)} (buses behind bridges are not routed yet)`);
+    const ecam = segment!.ecam;
+    if (ecam && (a.bus < ecam.busStart || a.bus > ecam.busEnd)) {
+      fail(`${path}.bdf`, `bus 0x${a.bus.toString(16)} is outside segment ${a.seg}'s ECAM window (buses 0x${ecam.busStart.toString(16)}-0x${ecam.busEnd.toString(16)})`);
     }
     const key = formatBdf(a);
     const other = byAddress.get(key);
     if (other !== undefined) fail(`${path}.bdf`, `${key} is already devices[${other}]`);
-    byAddress.set(key, i);
-    if (device.name !== undefined && typeof device.name !== 'string') fail(`${path}.name`, 'must be a string');
-    const built = await buildFunction(device, path, source, options.readFile, fail);
-    functions.push({ ...a, bdf: key, name: device.name ?? key, ...built });
+    return { root: a };
   }
-  for (const f of functions) {
-    if (f.fn !== 0 && !byAddress.has(formatBdf({ ...f, fn: 0 }))) {
-      fail(`devices[${byAddress.get(f.bdf)}].bdf`, `${f.bdf} has no function 0 (${formatBdf({ ...f, fn: 0 })}); a guest scans functions 1-7 only when function 0 exists`);
+  if (typeof device.behind !== 'string' || device.behind === '') {
+    fail(`${path}.behind`, `${JSON.stringify(device.behind)} is not a bridge's "id" or "bdf"`);
+  }
+  if (device.addr === undefined) fail(`${path}.addr`, 'is missing: a device behind a bridge needs "addr", its "DD.F" on the secondary bus');
+  const below = parseDevFnOrReason(device.addr);
+  if (typeof below === 'string') fail(`${path}.addr`, below);
+  return { below: below as DevFn, behind: device.behind };
+}
+
+/** Each device's parent index (-1 on a root bus): `behind` names a bridge, and every chain ends on a root bus. */
+function linkParents(
+  devices: TopologyDevice[], placed: Placed[], byId: Map<string, number>, byAddress: Map<string, number>, fail: Fail,
+): number[] {
+  const parents = placed.map((p, i) => {
+    if (p.behind === undefined) return -1;
+    const address = parseBdfOrReason(p.behind);
+    const j = byId.get(p.behind) ?? (typeof address === 'string' ? undefined : byAddress.get(formatBdf(address)));
+    if (j === undefined) {
+      fail(`devices[${i}].behind`, `"${p.behind}" is neither the "id" of a device nor the "bdf" of a device on a root bus`);
     }
+    if (placed[j!].headerType !== 1) {
+      fail(`devices[${i}].behind`, `"${p.behind}" is devices[${j}], which is not a bridge (header type ${placed[j!].headerType}, not 1): only a bridge has a secondary bus`);
+    }
+    return j!;
+  });
+  const reaches = new Set<number>();
+  for (let i = 0; i < parents.length; i++) {
+    const chain: number[] = [];
+    let at = i;
+    while (parents[at] >= 0 && !reaches.has(at)) {
+      if (chain.includes(at)) {
+        const loop = chain.slice(chain.indexOf(at));
+        const first = Math.min(...loop);
+        const from = loop.indexOf(first);
+        const named = [...loop.slice(from), ...loop.slice(0, from), first].map((k) => devices[k].id !== undefined ? `"${devices[k].id}"` : `devices[${k}]`);
+        fail(`devices[${first}].behind`, `${named.join(' -> ')} is a loop: the chain of "behind" never reaches a device on a root bus`);
+      }
+      chain.push(at);
+      at = parents[at];
+    }
+    for (const k of chain) reaches.add(k);
   }
-  return { name: topology.name ?? 'topology', source, segments, functions };
+  return parents;
+}
+
+/** The device on a root bus at the top of i's chain. */
+function rootOf(i: number, parents: number[], placed: Placed[]): FunctionAddress {
+  let at = i;
+  while (parents[at] >= 0) at = parents[at];
+  return placed[at].root!;
+}
+
+/** Every device's path: "SSSS:BB:DD.F" on a root bus, the parent's path + "/DD.F" below a bridge. */
+function devicePaths(placed: Placed[], parents: number[]): string[] {
+  const paths: string[] = [];
+  const pathOf = (i: number): string => {
+    if (paths[i] === undefined) paths[i] = parents[i] < 0 ? formatBdf(placed[i].root!) : `${pathOf(parents[i])}/${formatDevFn(placed[i].below!)}`;
+    return paths[i];
+  };
+  placed.forEach((_, i) => pathOf(i));
+  return paths;
+}
+
+/** No two devices at one "addr" below the same bridge. */
+function checkBelowBridges(devices: TopologyDevice[], placed: Placed[], parents: number[], paths: string[], fail: Fail): void {
+  const seen = new Map<string, number>();
+  placed.forEach((p, i) => {
+    if (parents[i] < 0) return;
+    const other = seen.get(paths[i]);
+    if (other !== undefined) fail(`devices[${i}].addr`, `${formatDevFn(p.below!)} below "${devices[i].behind}" is already devices[${other}] (${paths[i]})`);
+    seen.set(paths[i], i);
+  });
+}
+
+/** Functions 1-7 of a device need its function 0, on a root bus and below a bridge alike. */
+function checkFunctionZero(placed: Placed[], parents: number[], paths: string[], fail: Fail): void {
+  const present = new Set(paths);
+  placed.forEach((p, i) => {
+    const at = p.root ?? p.below!;
+    if (at.fn === 0) return;
+    const zero = parents[i] < 0 ? formatBdf({ ...p.root!, fn: 0 }) : `${paths[parents[i]]}/${formatDevFn({ ...p.below!, fn: 0 })}`;
+    if (!present.has(zero)) {
+      fail(`devices[${i}].${parents[i] < 0 ? 'bdf' : 'addr'}`, `${paths[i]} has no function 0 (${zero}); a guest scans functions 1-7 only when function 0 exists`);
+    }
+  });
+}
+
+/**
+ * Every root bus and every bridge's secondary bus needs a bus number of its segment: the ECAM
+ * window's buses, or 256 without one. Counted in topology order; the device that needs one too
+ * many is named.
+ */
+function checkBusCounts(placed: Placed[], parents: number[], segments: ResolvedSegment[], fail: Fail): void {
+  const roots = new Map<number, Set<number>>();
+  const bridges = new Map<number, number>();
+  placed.forEach((p, i) => {
+    const seg = rootOf(i, parents, placed).seg;
+    const buses = roots.get(seg) ?? new Set<number>();
+    roots.set(seg, buses);
+    const newRoot = p.root !== undefined && !buses.has(p.root.bus);
+    if (newRoot) buses.add(p.root!.bus);
+    if (p.headerType === 1) bridges.set(seg, (bridges.get(seg) ?? 0) + 1);
+    const bridgeCount = bridges.get(seg) ?? 0;
+    const ecam = segments.find((s) => s.segment === seg)!.ecam;
+    const limit = ecam ? ecam.busEnd - ecam.busStart + 1 : 256;
+    if (buses.size + bridgeCount > limit) {
+      const has = ecam ? `its ECAM window covers ${limit} (0x${ecam.busStart.toString(16)}-0x${ecam.busEnd.toString(16)})` : 'a segment has 256';
+      fail(newRoot ? `devices[${i}].bdf` : `devices[${i}]`,
+        `segment ${seg} needs ${buses.size + bridgeCount} bus numbers (${buses.size} root bus${buses.size === 1 ? '' : 'es'} and ` +
+        `${bridgeCount} bridge${bridgeCount === 1 ? '' : 's'}, each with its secondary bus), but ${has}`);
+    }
+  });
 }
 
 function resolveSegments(topology: Topology, fail: (p: string, m: string) => never): ResolvedSegment[] {

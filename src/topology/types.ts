@@ -21,8 +21,14 @@ export interface TemplateSpec {
 }
 
 export interface TopologyDevice {
-  /** "BB:DD.F" or "SSSS:BB:DD.F". */
-  bdf: string;
+  /** Names the device for "behind" (a string that is not a BDF, unique in the topology). */
+  id?: string;
+  /** On a root bus: "BB:DD.F" or "SSSS:BB:DD.F". A device has either this or "behind" + "addr". */
+  bdf?: string;
+  /** Below a bridge: the bridge's "id", or the "bdf" of a bridge on a root bus. */
+  behind?: string;
+  /** Below a bridge: "DD.F" on the bridge's secondary bus. */
+  addr?: string;
   /** A label for listings. */
   name?: string;
   /** A built-in model (see deviceModels), with its options. */
@@ -53,8 +59,21 @@ export interface ResolvedFunction {
   bus: number;
   dev: number;
   fn: number;
-  /** Canonical "SSSS:BB:DD.F". */
+  /**
+   * Canonical "SSSS:BB:DD.F" of a function on a root bus. Below a bridge the bus number is what
+   * firmware writes, so `bus` is -1 and `bdf` is the path; ask the bus for the current address
+   * (`bus.addressOf(path)`).
+   */
   bdf: string;
+  /**
+   * Where the function sits, in Linux's device-path spelling: "0000:00:05.0" on a root bus,
+   * "0000:00:05.0/00.0" below the bridge 0000:00:05.0, one "/DD.F" per bridge.
+   */
+  path: string;
+  /** Index in `functions` of the bridge the function sits below, or -1 on a root bus. */
+  parent: number;
+  /** The device's "id", when the topology gives one. */
+  id?: string;
   name: string;
   /** The model name, "descriptor" or "template". */
   kind: string;
@@ -73,6 +92,7 @@ export interface ResolvedTopology {
   name: string;
   source: string;
   segments: ResolvedSegment[];
+  /** Every function; a bridge always precedes the functions below it (otherwise topology order). */
   functions: ResolvedFunction[];
 }
 

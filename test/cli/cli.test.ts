@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce, vpci } from '../helpers/cli.js';
 import { createBus } from '../../src/bus.js';
+import { resolveTopology } from '../../src/topology/index.js';
 
 let scratch: string;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('--backend ts and --backend wasm print identical output', () => {
-  const cases = [['lspci', '-x'], ['lspci', '-xxx'], ['lspci', '-xxxx'], ['lspci', '-v'], ['lspci', '-vv'], ['lspci', '-vv', '-xxx'], ['lspci']];
+  const cases = [['lspci', '-x'], ['lspci', '-xxx'], ['lspci', '-xxxx'], ['lspci', '-v'], ['lspci', '-vv'], ['lspci', '-vv', '-xxx'], ['lspci'], ['lspci', '-t'], ['lspci', '-tv']];
   it.each(cases.map((c) => [c.join(' '), c] as const))('vpci %s', (_, args) => {
     const wasm = vpci([...args, '--backend', 'wasm']);
     const ts = vpci([...args, '--backend', 'ts']);
@@ -28,7 +29,7 @@ describe('--backend ts and --backend wasm print identical output', () => {
     expect(ts.status).toBe(0);
     expect(wasm.stderr).toBe('');
     expect(ts.stderr).toBe('');
-    expect(wasm.stdout.length).toBeGreaterThan(100);
+    expect(wasm.stdout.length).toBeGreaterThan(args.includes('-t') ? 50 : 100);
     expect(ts.stdout).toBe(wasm.stdout);
     expect(dflt.stdout).toBe(wasm.stdout);
   });
@@ -37,8 +38,8 @@ describe('--backend ts and --backend wasm print identical output', () => {
     const wasm = vpci(['demo', '--backend', 'wasm']);
     const ts = vpci(['demo', '--backend', 'ts']);
     expect(wasm.status).toBe(0);
-    expect(wasm.stdout.split('\n')[0]).toBe('vpci: topology "default" on the wasm backend, 7 functions');
-    expect(ts.stdout.split('\n')[0]).toBe('vpci: topology "default" on the ts backend, 7 functions');
+    expect(wasm.stdout.split('\n')[0]).toBe('vpci: topology "default" on the wasm backend, 9 functions');
+    expect(ts.stdout.split('\n')[0]).toBe('vpci: topology "default" on the ts backend, 9 functions');
     expect(ts.stdout.split('\n').slice(1)).toEqual(wasm.stdout.split('\n').slice(1));
   });
 
@@ -51,16 +52,20 @@ describe('--backend ts and --backend wasm print identical output', () => {
 });
 
 describe('--json', () => {
-  it.each(['wasm', 'ts'] as const)('is valid JSON with every function and its config bytes (%s)', async (backend) => {
+  it.each(['wasm', 'ts'] as const)('is valid JSON with every reachable function and its config bytes (%s)', async (backend) => {
     const r = vpci(['lspci', '--json', '--backend', backend]);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    const parsed = JSON.parse(r.stdout) as { backend: string; functions: { bdf: string; name: string; kind: string; config: string }[] };
+    const parsed = JSON.parse(r.stdout) as { backend: string; functions: { bdf: string; path: string; name: string; kind: string; config: string }[] };
     expect(parsed.backend).toBe(backend);
     const bus = await createBus({ backend });
-    expect(parsed.functions.map((f) => f.bdf)).toEqual(bus.functions().map((f) => f.bdf));
-    expect(parsed.functions.map((f) => f.name)).toEqual(bus.functions().map((f) => f.name));
-    expect(parsed.functions.map((f) => f.kind)).toEqual(bus.functions().map((f) => f.kind));
+    // before enumeration the two functions behind bridges answer no config cycle
+    const reachable = bus.functions().filter((f) => f.parent < 0);
+    expect(reachable).toHaveLength(7);
+    expect(parsed.functions.map((f) => f.bdf)).toEqual(reachable.map((f) => f.bdf));
+    expect(parsed.functions.map((f) => f.path)).toEqual(reachable.map((f) => f.path));
+    expect(parsed.functions.map((f) => f.name)).toEqual(reachable.map((f) => f.name));
+    expect(parsed.functions.map((f) => f.kind)).toEqual(reachable.map((f) => f.kind));
     bus.dump().forEach((d, i) => {
       expect(parsed.functions[i].config).toMatch(/^([0-9a-f]{2})+$/);
       expect(parsed.functions[i].config).toBe(Buffer.from(d.config).toString('hex'));
@@ -75,6 +80,34 @@ describe('--json', () => {
     expect(r.status).toBe(0);
     const parsed = JSON.parse(r.stdout);
     expect(parsed.functions.map((f: { bdf: string; name: string }) => [f.bdf, f.name])).toEqual([['0000:00:00.0', 'hb'], ['0000:00:1f.0', '0000:00:1f.0']]);
+  });
+
+  it('a function behind a bridge is listed at the BDF it answers at, with its path; -tv shows it below the bridge', async () => {
+    // A bridge cloned from a dump whose bus numbers firmware already wrote: secondary 3, subordinate 3.
+    const planes = (await resolveTopology({ devices: [{ bdf: '00:00.0', model: 'pci-bridge' }] })).functions[0].planes.config.slice(0, 256);
+    planes.set([0, 3, 3], 0x18);
+    const devices = [
+      { id: 'br', bdf: '00:04.0', template: { configHex: Buffer.from(planes).toString('hex') } },
+      { behind: 'br', addr: '00.0', model: 'test-endpoint', name: 'ep' },
+      { id: 'unnumbered', bdf: '00:05.0', model: 'pci-bridge' },
+      { behind: 'unnumbered', addr: '00.0', model: 'test-endpoint' },
+    ];
+    const file = join(scratch, 'json-bridge.json');
+    writeFileSync(file, JSON.stringify({ devices }));
+    const r = vpci(['lspci', '--json', '--topology', file]);
+    expect(r.status).toBe(0);
+    const parsed = JSON.parse(r.stdout);
+    expect(parsed.functions.map((f: { bdf: string; path: string; name: string }) => [f.bdf, f.path, f.name])).toEqual([
+      ['0000:00:04.0', '0000:00:04.0', '0000:00:04.0'], ['0000:03:00.0', '0000:00:04.0/00.0', 'ep'], ['0000:00:05.0', '0000:00:05.0', '0000:00:05.0'],
+    ]);
+    expect(vpci(['lspci', '-tv', '--topology', file]).stdout).toBe('-[0000:00]-+-04.0-[03]----00.0  Device 1b36:0005\n           \\-05.0--\n');
+    const demo = vpci(['demo', '--no-firmware', '--topology', file]).stdout;
+    expect(demo).toContain('  0000:00:04.0/00.0  ep [test-endpoint] (at 0000:03:00.0)\n');
+    expect(demo).toContain('  0000:00:05.0/00.0  0000:00:05.0/00.0 [test-endpoint] (not reachable)\n');
+    expect(demo).toContain('  1 function behind bridges answers no config cycle until bus numbers are written (vpci enumerate)\n');
+    // The firmware renumbers: the first bridge gets bus 1.
+    expect(vpci(['demo', '--topology', file]).stdout).toContain('  0000:00:04.0/00.0  ep [test-endpoint] (at 0000:01:00.0)\n');
+    expect(vpci(['lspci', '--topology', file]).stdout.split('\n').map((l) => l.split(' ')[0])).toEqual(['00:04.0', '00:05.0', '03:00.0', '']);
   });
 });
 
@@ -154,7 +187,7 @@ describe('--help and the default command', () => {
       const r = vpci(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: vpci lspci \[options\]/);
-      for (const opt of ['--topology <file>', '--backend <kind>', '-x', '-v, --verbose', '--json']) expect(r.stdout).toContain(opt);
+      for (const opt of ['--topology <file>', '--backend <kind>', '-x', '-v, --verbose', '-t, --tree', '--json']) expect(r.stdout).toContain(opt);
     }
   });
   it('vpci demo --help shows its options', () => {
@@ -175,20 +208,44 @@ describe('--help and the default command', () => {
     // and its options reach the demo
     expect(vpci(['--backend', 'ts']).stdout).toBe(vpci(['demo', '--backend', 'ts']).stdout);
   });
-  it('the demo lists the topology and its hex part is the lspci -xxx output', () => {
+  it('the demo lists the topology, runs the firmware, and its parts are vpci enumerate and lspci --enumerate', () => {
     const demo = vpci(['demo']).stdout;
-    const xxx = vpci(['lspci', '-xxx']).stdout;
-    const vv = vpci(['lspci', '-vv']).stdout;
+    const enumerated = vpci(['enumerate']).stdout;
+    const xxx = vpci(['lspci', '--enumerate', '-xxx']).stdout;
+    const vv = vpci(['lspci', '--enumerate', '-vv']).stdout;
     expect(demo).toContain('  segment 0: ECAM at 0xb0000000 for buses 0-255, and ports 0xCF8/0xCFC\n');
     expect(demo).toContain('  0000:00:03.1  multi-function device, function 1 [test-endpoint]\n');
+    expect(demo).toContain('  0000:00:04.0/00.0  endpoint behind the PCI-to-PCI bridge [test-endpoint] (at 0000:01:00.0)\n');
+    expect(demo).toContain('  0000:00:05.0/00.0  PCIe endpoint behind the root port [test-endpoint] (at 0000:02:00.0)\n');
+    expect(demo).toContain(`== firmware run: vpci enumerate --policy largest-first ==\n\n${enumerated}\n== lspci -vv ==\n\n${vv}`);
     expect(demo.endsWith(xxx)).toBe(true);
-    expect(demo).toContain(`== lspci -vv ==\n\n${vv}`);
+    // The functions behind the bridges are in the listings at the buses firmware gave them.
+    expect(vv).toMatch(/^01:00\.0 /m);
+    expect(vv).toMatch(/^02:00\.0 /m);
+  });
+  it('vpci demo --no-firmware shows the bus as built: functions behind bridges unreachable', () => {
+    const raw = vpci(['demo', '--no-firmware']).stdout;
+    expect(raw).toContain('  2 functions behind bridges answer no config cycle until bus numbers are written (vpci enumerate)\n');
+    expect(raw.endsWith(vpci(['lspci', '-xxx']).stdout)).toBe(true);
+  });
+  it('vpci lspci -t / -tv: the bus tree as lspci prints it; before enumeration the bridges show no bus', () => {
+    expect(vpci(['lspci', '-tv']).stdout).toBe([
+      '-[0000:00]-+-00.0  Device 1b36:0008',
+      '           +-01.0  Device 1b36:0005',
+      '           +-02.0  Device 1af4:1042',
+      '           +-03.0  Device 1b36:0005',
+      '           +-03.1  Device 1b36:0005',
+      '           +-04.0--',
+      '           \\-05.0--',
+      '',
+    ].join('\n'));
+    expect(vpci(['lspci', '-t']).stdout.split('\n')[0]).toBe('-[0000:00]-+-00.0');
   });
   it('an unknown command is an error, not a silent demo', () => {
     const r = vpci(['lsusb']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci; see vpci --help)\n');
+    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci, enumerate; see vpci --help)\n');
   });
 });
 
@@ -196,7 +253,8 @@ describe('several segments', () => {
   it('slots carry the domain and real lspci decodes every function', () => {
     const file = join(scratch, 'segments.json');
     writeFileSync(file, JSON.stringify({
-      segments: [{ segment: 0, ecam: false }, { segment: 1, ecam: { base: '0xc0000000', buses: [0, 0] } }],
+      // buses 0-1: the root bus and the root port's secondary bus
+      segments: [{ segment: 0, ecam: false }, { segment: 1, ecam: { base: '0xc0000000', buses: [0, 1] } }],
       devices: [{ bdf: '00:00.0', model: 'host-bridge' }, { bdf: '0001:00:00.0', model: 'test-endpoint' }, { bdf: '0001:00:01.0', model: 'root-port' }],
     }));
     const r = vpci(['lspci', '-xxxx', '--topology', file]);
@@ -212,6 +270,6 @@ describe('several segments', () => {
     expect(out).toContain('Capabilities: [100 v1] Device Serial Number');
     const demo = vpci(['demo', '--topology', file]);
     expect(demo.stdout).toContain('  segment 0: ports 0xCF8/0xCFC only\n');
-    expect(demo.stdout).toContain('  segment 1: ECAM at 0xc0000000 for buses 0-0\n');
+    expect(demo.stdout).toContain('  segment 1: ECAM at 0xc0000000 for buses 0-1\n');
   });
 });

@@ -119,7 +119,8 @@ describe.each([['-x', 1], ['-xxx', 3], ['-xxxx', 4]] as const)('vpci lspci %s on
   it('prints each function with the number of bytes the level asks for', () => {
     const titles = stdout.split('\n').filter((l) => /^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] /.test(l)).map((l) => l.slice(0, 7));
     expect(titles).toEqual(['00:00.0', '00:01.0', '00:02.0', '00:03.0', '00:03.1', '00:04.0', '00:05.0']);
-    for (const f of library.functions()) {
+    // functions behind bridges answer no config cycle before enumeration: lspci does not see them
+    for (const f of library.functions().filter((x) => x.parent < 0)) {
       const slot = f.bdf.slice(5);
       const section = stdout.split('\n\n').find((s) => s.startsWith(`${slot} `))!;
       const rows = section.split('\n').slice(1).filter((l) => l !== '');

@@ -4,8 +4,10 @@
 // `vpci lspci -xxxx --topology FILE` prints the source bytes unchanged, both backends agree, and
 // the real `lspci -F` decodes our output into the same text as it decodes the source dumps.
 //
-// The topology cannot route buses behind bridges yet, so the functions of pc-full's buses 1 and
-// 2 are cloned onto bus 0 at free device numbers and compared function by function.
+// First the functions of pc-full's buses 1 and 2 are cloned onto bus 0 at free device numbers and
+// compared function by function; then the final phase is rebuilt as it was, the functions behind
+// the bridges cloned behind them (the bridges' dumps carry the bus numbers firmware wrote), so
+// every function answers at its original slot and real lspci draws the same tree.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +171,46 @@ describe.each(['initial', 'final'] as const)('pc-full.%s: every function cloned 
       expect(ours.get(mapSlot(slot)), `lspci -F of ${slot} (as ${mapSlot(slot)})`).toBe(text);
     }
     expect(ours.size).toBe(19);
+  });
+});
+
+describe('pc-full.final rebuilt with its bridges: functions behind them cloned behind them', () => {
+  const dumpPath = join(QEMU, 'pc-full.final.lspci-dump.txt');
+  const source = parseDump(readFileSync(dumpPath, 'utf8'));
+  const bus = (slot: string) => parseInt(slot.slice(0, 2), 16);
+  /** The bridge whose secondary bus a slot is on (pc-full's bridges: 00:12.0 -> 01, 01:03.0 -> 02). */
+  const parentOf = (slot: string) => [...source].find(([, b]) => (b[0x0e] & 0x7f) === 1 && b[0x19] !== 0 && b[0x19] === bus(slot))?.[0];
+  let topologyFile: string;
+  let wasm: ReturnType<typeof vpci>;
+
+  beforeAll(() => {
+    const devices = [...source.keys()].map((slot) => {
+      const parent = parentOf(slot);
+      const place = parent === undefined ? { bdf: slot } : { behind: `bridge ${parent}`, addr: slot.slice(3) };
+      const id = (source.get(slot)![0x0e] & 0x7f) === 1 ? { id: `bridge ${slot}` } : {};
+      return { ...id, ...place, template: { lspciFile: dumpPath, function: slot, barSizes: barSizes(slot) } };
+    });
+    expect(devices.filter((d) => 'behind' in d)).toHaveLength(4);
+    topologyFile = join(scratch, 'pc-full-final-bridges.json');
+    writeFileSync(topologyFile, JSON.stringify({ name: 'pc-full-final-bridges', devices }, null, 2));
+    wasm = vpci(['lspci', '-xxxx', '--topology', topologyFile]);
+  });
+
+  it('every function answers at its original slot with byte-identical config rows, on both backends', () => {
+    expect(wasm.stderr).toBe('');
+    expect(wasm.status).toBe(0);
+    compareFunctions(parseDump(wasm.stdout), source, (slot) => slot, notes);
+    expect(vpci(['lspci', '-xxxx', '--topology', topologyFile, '--backend', 'ts']).stdout).toBe(wasm.stdout);
+  });
+
+  it('vpci lspci -t is the tree real lspci draws from the source dump and from ours', () => {
+    const file = join(scratch, 'pc-full-final-ours.txt');
+    writeFileSync(file, wasm.stdout);
+    const fromSource = execFileSync(LSPCI, ['-F', dumpPath, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fromOurs = execFileSync(LSPCI, ['-F', file, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(fromSource).toContain('\\-12.0-[01-02]--+-01.0');
+    expect(fromOurs).toBe(fromSource);
+    expect(vpci(['lspci', '-t', '--topology', topologyFile]).stdout).toBe(fromSource);
   });
 });
 

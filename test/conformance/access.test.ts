@@ -16,7 +16,13 @@ const NON_INTEGER_SIZES = [1.5, 2.5, 4.25, 0.999, 2 ** 32 + 1, 2 ** 32 + 2, 2 **
 describe.each(BACKENDS)('access sizes and offsets (%s backend)', (backend) => {
   test('default topology holds the documented functions', async () => {
     const bus = await makeBus(backend);
-    expect(bus.functions().map((f) => f.bdf)).toEqual(DEFAULT_BDFS.map((b) => `0000:${b}`));
+    // Two more sit behind the bridges; no config cycle reaches them before bus numbers are set.
+    expect(bus.functions().map((f) => f.path)).toEqual([
+      ...DEFAULT_BDFS.slice(0, 6).map((b) => `0000:${b}`), '0000:00:04.0/00.0', '0000:00:05.0', '0000:00:05.0/00.0',
+    ]);
+    expect(bus.functions().map((f) => bus.addressOf(f.path))).toEqual([
+      ...DEFAULT_BDFS.slice(0, 6).map((b) => `0000:${b}`), undefined, '0000:00:05.0', undefined,
+    ]);
     expect(bus.dump().map((d) => d.config.length)).toEqual([256, 256, 256, 256, 256, 256, 4096]);
     expect(DEFAULT_BDFS.map((b) => hex(bus.configRead(b, 0x00, 4)))).toEqual(
       ['0x81b36', '0x51b36', '0x10421af4', '0x51b36', '0x51b36', '0x11b36', '0xc1b36'],

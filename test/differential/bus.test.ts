@@ -64,7 +64,9 @@ describe('Wasm and TypeScript buses give identical results', () => {
     const g: GeneratedTopology = {
       topology: defaultTopology,
       windows: [{ seg: 0, base: 0xb0000000, busStart: 0, busEnd: 255 }],
-      functions: resolved.functions.map((f) => ({ seg: f.seg, bus: f.bus, dev: f.dev, fn: f.fn })),
+      // Root-bus functions: those behind bridges answer only once bus numbers are written
+      // (test/differential/routing.test.ts drives that).
+      functions: resolved.functions.filter((f) => f.parent < 0).map((f) => ({ seg: f.seg, bus: f.bus, dev: f.dev, fn: f.fn })),
     };
     await fc.assert(
       fc.asyncProperty(opsArb(g, 300), async (ops) => {

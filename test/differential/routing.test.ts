@@ -30,8 +30,8 @@ const nodeArb: fc.Memo<Node> = fc.memo((depth) =>
     kind: depth > 1 ? fc.integer({ min: -1, max: 2 }) : fc.constant(-1),
     dev: fc.nat(3),
     fn: fc.constantFrom(0, 0, 0, 1),
-    children: depth > 1 ? fc.array(nodeArb(depth - 1), { maxLength: 3 }) : fc.constant([]),
-  }).map((n) => (n.kind < 0 ? { ...n, children: [] } : n)));
+    children: depth > 1 ? fc.array(nodeArb(depth - 1), { maxLength: 3 }) : fc.constant<Node[]>([]),
+  }).map((n): Node => ({ ...n, children: n.kind < 0 ? [] : [...n.children] })));
 
 // Registers that decide routing, with values biased towards meaningful ones.
 const writeArb = fc.record({

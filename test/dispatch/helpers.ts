@@ -72,8 +72,12 @@ function newRegionId(bus: DBus, before: Set<number>): number {
 // ---------------------------------------------------------------------------------------------
 // BDFs
 
-/** Canonical "SSSS:BB:DD.F" of any accepted BDF spelling. */
+/** Canonical "SSSS:BB:DD.F" of any accepted BDF spelling; a device path ("00:04.0/0.0") keeps its "/DD.F" parts, canonical too. */
 export function canon(bdf: string): string {
+  if (bdf.includes('/')) {
+    const [root, ...below] = bdf.split('/');
+    return [canon(root), ...below.map((d) => d.toLowerCase().padStart(4, '0'))].join('/');
+  }
   const a = parseAddress(bdf);
   const h = (v: number, n: number) => v.toString(16).padStart(n, '0');
   return `${h(a.seg, 4)}:${h(a.bus, 2)}:${h(a.dev, 2)}.${a.fn}`;

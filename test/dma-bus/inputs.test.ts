@@ -21,7 +21,7 @@ const EP = '00:01.0';
 const EP2 = '00:03.0';
 const EP3 = '00:03.1';
 const GUARD = 0xa5;
-const SLOTS = 7; // the default topology's functions
+const SLOTS = 9; // the default topology's functions (two of them behind bridges)
 
 const sha1 = (b: Uint8Array): string => createHash('sha1').update(b).digest('hex');
 

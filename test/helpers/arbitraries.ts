@@ -195,22 +195,24 @@ export interface GeneratedTopology {
   functions: FnAddr[];
 }
 
+// Bus windows are wide enough for every function to be a bridge (each needs a bus number of its
+// segment: 5 devices of up to 4 functions).
 const SEGMENT_LAYOUTS: { segments?: Topology['segments']; windows: Window[] }[] = [
   { windows: [{ seg: 0, base: 0xb0000000, busStart: 0, busEnd: 255 }] },
   {
-    segments: [{ segment: 0, ecam: false }, { segment: 1, ecam: { base: '0xe0000000', buses: [0, 7] } }],
-    windows: [{ seg: 1, base: 0xe0000000, busStart: 0, busEnd: 7 }],
+    segments: [{ segment: 0, ecam: false }, { segment: 1, ecam: { base: '0xe0000000', buses: [0, 31] } }],
+    windows: [{ seg: 1, base: 0xe0000000, busStart: 0, busEnd: 31 }],
   },
   {
     segments: [
-      { segment: 0, ecam: { base: 0x80000000, buses: [0, 3] } },
-      { segment: 2, ecam: { base: '0x800000000', buses: [16, 31] } },
-      { segment: 15, ecam: { base: 0x80400000, buses: [0xfe, 0xff] } },
+      { segment: 0, ecam: { base: 0x80000000, buses: [0, 31] } },
+      { segment: 2, ecam: { base: '0x800000000', buses: [16, 47] } },
+      { segment: 15, ecam: { base: 0x90000000, buses: [0xe0, 0xff] } },
     ],
     windows: [
-      { seg: 0, base: 0x80000000, busStart: 0, busEnd: 3 },
-      { seg: 2, base: 0x800000000, busStart: 16, busEnd: 31 },
-      { seg: 15, base: 0x80400000, busStart: 0xfe, busEnd: 0xff },
+      { seg: 0, base: 0x80000000, busStart: 0, busEnd: 31 },
+      { seg: 2, base: 0x800000000, busStart: 16, busEnd: 47 },
+      { seg: 15, base: 0x90000000, busStart: 0xe0, busEnd: 0xff },
     ],
   },
 ];

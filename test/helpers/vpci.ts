@@ -3,7 +3,7 @@
 // function's config bytes (as hardware would set status bits), and address encoders.
 import { createBus } from '../../src/bus.js';
 import type { Bus } from '../../src/bus.js';
-import type { Topology, TopologyDevice } from '../../src/topology/index.js';
+import type { ResolvedTopology, Topology, TopologyDevice } from '../../src/topology/index.js';
 import type { FunctionDescriptor } from '../../src/config/index.js';
 
 export const BACKENDS = ['wasm', 'ts'] as const;
@@ -15,7 +15,7 @@ export const MiB = 0x100000;
 
 export const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
-export function makeBus(backend: Backend, topology?: Topology | string): Promise<Bus> {
+export function makeBus(backend: Backend, topology?: Topology | string | ResolvedTopology): Promise<Bus> {
   return createBus({ backend, topology });
 }
 
@@ -73,9 +73,9 @@ export function snapshot(bus: Bus, bdf: string, size = 256): Uint8Array {
   return out;
 }
 
-/** Every function's config space (dword reads), for "nothing else changed" checks. */
+/** Every reachable function's config space (dword reads), for "nothing else changed" checks. */
 export function snapshotAll(bus: Bus): Uint8Array[] {
-  return bus.functions().map((f) => snapshot(bus, f.bdf, f.planes.size));
+  return bus.functions().filter((f) => bus.addressOf(f.path) !== undefined).map((f) => snapshot(bus, f.path, f.planes.size));
 }
 
 /** Offsets where two byte arrays differ (ignoring the offsets in `except`). */

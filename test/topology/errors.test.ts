@@ -101,7 +101,7 @@ describe('models', () => {
   });
   it('unknown model option', async () => {
     await refused(withDevice({ model: 'test-endpoint', options: { msiVectors: 4, colour: 'red' } }),
-      'x.json: devices[3].options.colour: is not an option of test-endpoint (it takes: vendorId, deviceId, interruptPin, msiVectors)');
+      'x.json: devices[3].options.colour: is not an option of test-endpoint (it takes: vendorId, deviceId, interruptPin, msiVectors, bars, rom, pcie)');
     await refused(withDevice({ model: 'firecracker-virtio-blk', options: { size: 1 } }),
       'x.json: devices[3].options.size: is not an option of firecracker-virtio-blk (it takes: none)');
   });
@@ -152,12 +152,21 @@ describe('BDFs', () => {
     const t = await resolveTopology(later, { source: SOURCE });
     expect(t.functions.map((f) => f.bdf)).toEqual(['0000:00:07.3', '0000:00:07.0']);
   });
-  it('a bus other than the root bus', async () => {
-    await refused(withDevice({ bdf: '01:00.0', model: 'test-endpoint' }),
-      "x.json: devices[3].bdf: bus 0x1 is not segment 0's root bus 0x0 (buses behind bridges are not routed yet)");
+  it('a bus outside the segment\'s ECAM window', async () => {
     const seg = { segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0x10, 0x1f] } }] };
     await refused(withDevice({ bdf: '00:03.0', model: 'test-endpoint' }, seg).replace(/"00:0([0-2])\.0"/g, '"10:0$1.0"'),
-      "x.json: devices[3].bdf: bus 0x0 is not segment 0's root bus 0x10 (buses behind bridges are not routed yet)");
+      "x.json: devices[3].bdf: bus 0x0 is outside segment 0's ECAM window (buses 0x10-0x1f)", 'devices[3].bdf');
+    await refused(withDevice({ bdf: '20:03.0', model: 'test-endpoint' }, seg).replace(/"00:0([0-2])\.0"/g, '"10:0$1.0"'),
+      "x.json: devices[3].bdf: bus 0x20 is outside segment 0's ECAM window (buses 0x10-0x1f)");
+  });
+  it('a bus other than the window\'s first is another root bus, not an error', async () => {
+    const t = await resolveTopology(withDevice({ bdf: '01:00.0', model: 'test-endpoint' }), { source: SOURCE });
+    expect(t.functions.map((f) => [f.path, f.bus, f.parent])).toEqual([
+      ['0000:00:00.0', 0, -1], ['0000:00:01.0', 0, -1], ['0000:00:02.0', 0, -1], ['0000:01:00.0', 1, -1],
+    ]);
+    // without an ECAM window (0xCF8/0xCFC only) any bus number is a root bus
+    const ports = await resolveTopology(withDevice({ bdf: 'ff:00.0', model: 'test-endpoint' }, { segments: [{ segment: 0, ecam: false }] }));
+    expect(ports.functions[3].bdf).toBe('0000:ff:00.0');
   });
   it('a segment that is not declared', async () => {
     await refused(withDevice({ bdf: '0001:00:00.0', model: 'test-endpoint' }), 'x.json: devices[3].bdf: segment 1 is not declared in "segments"');
@@ -449,5 +458,118 @@ describe('errors from files read through a reader', () => {
     const readFile = async (p: string) => new TextEncoder().encode(files[p]);
     await expect(resolveTopology(withTemplate({ configHex: hexOf(dump256()), resourceFile: 'res' }), { source: SOURCE, readFile }))
       .rejects.toThrow('x.json: devices[3].template.resourceFile: res:2: expected "0xSTART 0xEND 0xFLAGS", found 1 field(s)');
+  });
+});
+
+describe('devices behind bridges', () => {
+  /** The three prefix devices (00:02.0 is a PCI-to-PCI bridge) and then `devices`, from devices[3] on. */
+  const topo = (devices: Record<string, unknown>[], extra: Record<string, unknown> = {}) => JSON.stringify({ ...extra, devices: [...PREFIX, ...devices] });
+  const EPM = { model: 'test-endpoint' };
+  const BRM = { model: 'pci-bridge' };
+
+  it('"bdf" and "behind" together, or neither, or "addr" without "behind"', async () => {
+    await refused(topo([{ bdf: '00:03.0', behind: '00:02.0', addr: '00.0', ...EPM }]),
+      'x.json: devices[3].behind: a device has "bdf" (on a root bus) or "behind" and "addr" (below a bridge), not both', 'devices[3].behind');
+    await refused(topo([{ ...EPM }]),
+      'x.json: devices[3].bdf: undefined is not a string like "00:1f.3" or "0000:00:1f.3" (a device below a bridge gives "behind" and "addr" instead)');
+    await refused(topo([{ addr: '00.0', ...EPM }]),
+      'x.json: devices[3].behind: is missing: "addr" places a device on the secondary bus of the bridge "behind" names', 'devices[3].behind');
+    await refused(topo([{ bdf: '00:03.0', addr: '00.0', ...EPM }]),
+      'x.json: devices[3].addr: goes with "behind"; a device on a root bus gives only "bdf"', 'devices[3].addr');
+  });
+
+  it('"behind" that is not a string, and a missing or malformed "addr"', async () => {
+    await refused(topo([{ behind: 7, addr: '00.0', ...EPM }]), 'x.json: devices[3].behind: 7 is not a bridge\'s "id" or "bdf"');
+    await refused(topo([{ behind: '', addr: '00.0', ...EPM }]), 'x.json: devices[3].behind: "" is not a bridge\'s "id" or "bdf"');
+    await refused(topo([{ behind: '00:02.0', ...EPM }]),
+      'x.json: devices[3].addr: is missing: a device behind a bridge needs "addr", its "DD.F" on the secondary bus', 'devices[3].addr');
+    await refused(topo([{ behind: '00:02.0', addr: '00:00.0', ...EPM }]), 'x.json: devices[3].addr: "00:00.0" is not a device and function like "00.0" or "1f.3"');
+    await refused(topo([{ behind: '00:02.0', addr: '00.8', ...EPM }]), 'x.json: devices[3].addr: "00.8" is not a device and function like "00.0" or "1f.3"');
+    await refused(topo([{ behind: '00:02.0', addr: '20.0', ...EPM }]), 'x.json: devices[3].addr: "20.0": device 0x20 is above 0x1f');
+    await refused(topo([{ behind: '00:02.0', addr: 0, ...EPM }]), 'x.json: devices[3].addr: 0 is not a string like "00.0"');
+  });
+
+  it('ids that are not non-empty strings, read as a BDF, or are taken twice', async () => {
+    await refused(topo([{ id: 5, bdf: '00:03.0', ...BRM }]), 'x.json: devices[3].id: 5 is not a non-empty string', 'devices[3].id');
+    await refused(topo([{ id: '', bdf: '00:03.0', ...BRM }]), 'x.json: devices[3].id: "" is not a non-empty string');
+    await refused(topo([{ id: '00:04.0', bdf: '00:03.0', ...BRM }]),
+      'x.json: devices[3].id: "00:04.0" reads as a BDF; "behind" takes a bridge\'s id or its bdf, so an id must not look like one');
+    await refused(topo([{ id: 'br', bdf: '00:03.0', ...BRM }, { id: 'br', bdf: '00:04.0', ...BRM }]),
+      'x.json: devices[4].id: "br" is already the id of devices[3]', 'devices[4].id');
+  });
+
+  it('"behind" naming no device', async () => {
+    for (const behind of ['nope', '00:09.0', '01:00.0', '0000:00:02.0/00.0']) {
+      await refused(topo([{ behind, addr: '00.0', ...EPM }]),
+        `x.json: devices[3].behind: "${behind}" is neither the "id" of a device nor the "bdf" of a device on a root bus`, 'devices[3].behind');
+    }
+  });
+
+  it('"behind" naming a function that is not a bridge (header type != 1)', async () => {
+    await refused(topo([{ behind: '00:01.0', addr: '00.0', ...EPM }]),
+      'x.json: devices[3].behind: "00:01.0" is devices[1], which is not a bridge (header type 0, not 1): only a bridge has a secondary bus', 'devices[3].behind');
+    await refused(topo([{ id: 'hb', bdf: '00:05.0', model: 'host-bridge' }, { behind: 'hb', addr: '00.0', ...EPM }]),
+      'x.json: devices[4].behind: "hb" is devices[3], which is not a bridge (header type 0, not 1): only a bridge has a secondary bus');
+    // a bridge class code does not make a bridge; the header type does
+    await refused(topo([{ id: 'fake', bdf: '00:05.0', descriptor: { ...EP, classCode: 0x060400 } }, { behind: 'fake', addr: '00.0', ...EPM }]),
+      /^x\.json: devices\[4\]\.behind: "fake" is devices\[3\], which is not a bridge \(header type 0, not 1\)/);
+  });
+
+  it('loops: a chain of "behind" that never reaches a root bus, named at its first device', async () => {
+    await refused(topo([{ id: 'a', behind: 'b', addr: '00.0', ...BRM }, { id: 'b', behind: 'a', addr: '00.0', ...BRM }]),
+      'x.json: devices[3].behind: "a" -> "b" -> "a" is a loop: the chain of "behind" never reaches a device on a root bus', 'devices[3].behind');
+    await refused(topo([{ id: 'self', behind: 'self', addr: '00.0', ...BRM }]),
+      'x.json: devices[3].behind: "self" -> "self" is a loop: the chain of "behind" never reaches a device on a root bus');
+    // a device hanging below a loop: the loop is named, from its first device in the file
+    await refused(topo([
+      { behind: 'y', addr: '00.0', ...EPM }, { id: 'x', behind: 'z', addr: '00.0', ...BRM }, { id: 'y', behind: 'x', addr: '01.0', ...BRM },
+      { id: 'z', behind: 'y', addr: '00.0', ...BRM },
+    ]), 'x.json: devices[4].behind: "x" -> "z" -> "y" -> "x" is a loop: the chain of "behind" never reaches a device on a root bus', 'devices[4].behind');
+  });
+
+  it('two devices at one "addr" below one bridge, in any spelling of both', async () => {
+    await refused(topo([{ behind: '00:02.0', addr: '00.0', ...EPM }, { behind: '0000:00:02.0', addr: '0.0', ...EPM }]),
+      'x.json: devices[4].addr: 00.0 below "0000:00:02.0" is already devices[3] (0000:00:02.0/00.0)', 'devices[4].addr');
+    await refused(topo([{ id: 'br', bdf: '00:04.0', ...BRM }, { behind: 'br', addr: '1F.7', ...EPM }, { behind: 'br', addr: '1f.0', ...EPM }, { behind: '00:04.0', addr: '1f.7', ...EPM }]),
+      'x.json: devices[6].addr: 1f.7 below "00:04.0" is already devices[4] (0000:00:04.0/1f.7)');
+    // the same addr below two bridges is two functions
+    const t = await resolveTopology(topo([{ id: 'br', bdf: '00:04.0', ...BRM }, { behind: 'br', addr: '00.0', ...EPM }, { behind: '00:02.0', addr: '00.0', ...EPM }]));
+    expect(t.functions.map((f) => f.path).slice(3)).toEqual(['0000:00:04.0', '0000:00:04.0/00.0', '0000:00:02.0/00.0']);
+  });
+
+  it('functions 1-7 below a bridge need function 0 below the same bridge', async () => {
+    await refused(topo([{ behind: '00:02.0', addr: '00.1', ...EPM }]),
+      'x.json: devices[3].addr: 0000:00:02.0/00.1 has no function 0 (0000:00:02.0/00.0); a guest scans functions 1-7 only when function 0 exists', 'devices[3].addr');
+    // function 0 below another bridge does not count
+    await refused(topo([{ id: 'br', bdf: '00:04.0', ...BRM }, { behind: 'br', addr: '03.0', ...EPM }, { behind: '00:02.0', addr: '03.2', ...EPM }]),
+      'x.json: devices[5].addr: 0000:00:02.0/03.2 has no function 0 (0000:00:02.0/03.0); a guest scans functions 1-7 only when function 0 exists');
+    // function 0 listed later is fine
+    const t = await resolveTopology(topo([{ behind: '00:02.0', addr: '00.5', ...EPM }, { behind: '00:02.0', addr: '00.0', ...EPM }]));
+    expect(t.functions.map((f) => f.path).slice(3)).toEqual(['0000:00:02.0/00.5', '0000:00:02.0/00.0']);
+  });
+
+  it('more root buses and bridges than the bus numbers of the segment', async () => {
+    const two = { segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0, 1] } }] };
+    // the prefix: root bus 0 and one bridge fill the two buses
+    await resolveTopology(topo([], two));
+    await refused(topo([{ bdf: '00:03.0', ...BRM }], two),
+      'x.json: devices[3]: segment 0 needs 3 bus numbers (1 root bus and 2 bridges, each with its secondary bus), but its ECAM window covers 2 (0x0-0x1)', 'devices[3]');
+    await refused(topo([{ behind: '00:02.0', addr: '00.0', model: 'root-port' }], two),
+      'x.json: devices[3]: segment 0 needs 3 bus numbers (1 root bus and 2 bridges, each with its secondary bus), but its ECAM window covers 2 (0x0-0x1)');
+    await refused(topo([{ bdf: '01:00.0', ...EPM }], two),
+      'x.json: devices[3].bdf: segment 0 needs 3 bus numbers (2 root buses and 1 bridge, each with its secondary bus), but its ECAM window covers 2 (0x0-0x1)', 'devices[3].bdf');
+    // every segment counts its own
+    const seg1 = { segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0, 1] } }, { segment: 1, ecam: { base: '0xc0000000', buses: [0x10, 0x10] } }] };
+    await refused(topo([{ bdf: '0001:10:00.0', ...EPM }, { id: 'b1', bdf: '0001:10:01.0', ...BRM }], seg1),
+      'x.json: devices[4]: segment 1 needs 2 bus numbers (1 root bus and 1 bridge, each with its secondary bus), but its ECAM window covers 1 (0x10-0x10)');
+  });
+
+  it('without an ECAM window a segment has 256 bus numbers', async () => {
+    const bridges = (n: number) => Array.from({ length: n }, (_, i) => ({ bdf: `00:${(i >> 3).toString(16).padStart(2, '0')}.${i & 7}`, ...BRM }));
+    const ports = { segments: [{ segment: 0, ecam: false }] };
+    const ok = await resolveTopology(JSON.stringify({ ...ports, devices: bridges(255) }));
+    expect(ok.functions).toHaveLength(255);
+    await refused(JSON.stringify({ ...ports, devices: bridges(256) }),
+      'x.json: devices[255]: segment 0 needs 257 bus numbers (1 root bus and 256 bridges, each with its secondary bus), but a segment has 256');
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createBus } from '../../src/bus.js';
 import type { Bus } from '../../src/bus.js';
 import { fileReader } from '../../src/runtime/node/index.js';
-import { defaultTopology, resolveTopology } from '../../src/topology/index.js';
+import { defaultTopology, formatBdf, resolveTopology } from '../../src/topology/index.js';
 import type { Topology, TopologyDevice } from '../../src/topology/index.js';
 import { SHARED_DATA } from '../helpers/shared-data.js';
 
@@ -141,12 +141,22 @@ describe('descriptors with "0x..." strings and bigints', () => {
 });
 
 describe('the default topology', () => {
-  it.each(BACKENDS)('resolves to its seven functions in order (%s)', async (backend) => {
+  it.each(BACKENDS)('resolves to its nine functions in order, two of them behind bridges (%s)', async (backend) => {
     const bus = await createBus({ backend });
-    expect(bus.functions().map((f) => [f.bdf, f.kind])).toEqual([
-      ['0000:00:00.0', 'host-bridge'], ['0000:00:01.0', 'test-endpoint'], ['0000:00:02.0', 'firecracker-virtio-blk'],
-      ['0000:00:03.0', 'test-endpoint'], ['0000:00:03.1', 'test-endpoint'], ['0000:00:04.0', 'pci-bridge'], ['0000:00:05.0', 'root-port'],
+    expect(bus.functions().map((f) => [f.path, f.kind, f.parent, f.bus])).toEqual([
+      ['0000:00:00.0', 'host-bridge', -1, 0], ['0000:00:01.0', 'test-endpoint', -1, 0], ['0000:00:02.0', 'firecracker-virtio-blk', -1, 0],
+      ['0000:00:03.0', 'test-endpoint', -1, 0], ['0000:00:03.1', 'test-endpoint', -1, 0], ['0000:00:04.0', 'pci-bridge', -1, 0],
+      ['0000:00:04.0/00.0', 'test-endpoint', 5, -1], ['0000:00:05.0', 'root-port', -1, 0], ['0000:00:05.0/00.0', 'test-endpoint', 7, -1],
     ]);
+    expect(bus.functions().map((f) => f.id)).toEqual([undefined, undefined, undefined, undefined, undefined, 'bridge', undefined, 'rootport', undefined]);
+    // the endpoints behind bridges have BARs of their own kinds: mem32 + io + ROM, and a 64-bit prefetchable BAR
+    expect(bus.functions()[6].barSizes).toEqual([{ index: 0, size: 0x2000n }, { index: 1, size: 0x40n }, { index: 6, size: 0x8000n }]);
+    expect(bus.functions()[8].barSizes).toEqual([{ index: 0, size: 0x400000n }, { index: 2, size: 0x4000n }]);
+    expect(bus.functions()[8].planes.get(0x10, 4)).toBe(0x0c); // mem64, prefetchable
+    expect(bus.functions()[8].planes.size).toBe(4096); // PCI Express endpoint
+    // before firmware writes bus numbers only the root bus answers
+    expect(bus.dump().map((d) => formatBdf(d))).toEqual(bus.functions().filter((f) => f.parent < 0).map((f) => f.bdf));
+    expect(bus.addressOf('00:04.0/00.0')).toBeUndefined();
     expect(bus.topology.segments).toEqual([{ segment: 0, ecam: { base: 0xb0000000, busStart: 0, busEnd: 255 } }]);
     // The multi-function device: bit 7 on 03.0 only
     expect(bus.configRead('00:03.0', 0x0e, 1)).toBe(0x80);
