@@ -12,6 +12,7 @@ export * from './topology/index.js';
 export * from './config/index.js';
 export * from './devices/index.js';
 export * from './lspci/index.js';
+export * from './firmware/index.js';
 export type { DmaResult, DomainKind, RamOptions, MapOptions, SgElement, DmaFaultRecord, DmaStats } from './dma/index.js';
 export { DmaService } from './dma/index.js';
 export type {

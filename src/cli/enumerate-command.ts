@@ -1,7 +1,9 @@
 // `vpci enumerate`: runs the firmware (bus numbering, BAR sizing and allocation, windows, Command,
 // Interrupt Line) over the bus's config cycles and shows the result: the lspci -tv tree, then the
 // resource map as /proc/iomem and /proc/ioports, or as JSON.
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { addressMapSvg } from './address-map-chart.js';
 import type { Bus } from '../bus.js';
 import { DEFAULT_WINDOWS, POLICIES, formatResourceMap, runFirmware } from '../firmware/index.js';
 import type { FirmwareOptions, FirmwareResult, PolicyName, RootWindows } from '../firmware/index.js';
@@ -19,6 +21,7 @@ interface EnumerateOptions extends BusCliOptions {
   hotplugReserve?: string;
   hotplugBridges: 'capable' | 'all';
   keep: boolean;
+  svg?: string;
 }
 
 /** Firmware options from the command line (validated: errors name the option). */
@@ -28,12 +31,11 @@ export function firmwareOptions(o: EnumerateOptions, bus: Bus): FirmwareOptions 
     mem32: o.mem32 ? parseWindow('--mem32', o.mem32) : DEFAULT_WINDOWS.mem32,
     mem64: o.mem64 === 'none' ? undefined : o.mem64 ? parseWindow('--mem64', o.mem64) : DEFAULT_WINDOWS.mem64,
   };
-  const segment0 = bus.topology.segments.find((s) => s.segment === 0);
   return {
     policy: o.policy,
     windows,
-    rootBus: segment0?.ecam?.busStart ?? 0,
-    maxBus: segment0?.ecam?.busEnd ?? 255,
+    // Every segment of the topology, from its root bus to the end of its ECAM window.
+    segments: bus.topology.segments.map((s) => ({ segment: s.segment, rootBus: s.ecam?.busStart ?? 0, maxBus: s.ecam?.busEnd ?? 255 })),
     hotplugReserve: o.hotplugReserve ? parseReserves('--hotplug-reserve', o.hotplugReserve) : undefined,
     hotplugBridges: o.hotplugBridges,
     keepAssigned: o.keep,
@@ -45,12 +47,14 @@ export function firmwareDefaults(bus: Bus): FirmwareOptions {
   return firmwareOptions({ backend: bus.backend, policy: 'largest-first', hotplugBridges: 'capable', keep: true }, bus);
 }
 
+const busRange = (first: number, last: number) => [first, last].filter((b, i) => i === 0 || b !== first).map((b) => b.toString(16).padStart(2, '0')).join('-');
+
 /** The text `vpci enumerate` prints. */
 export function enumerateText(bus: Bus, result: FirmwareResult): string {
   const { iomem, ioports } = formatResourceMap(result.map);
   const lines = [
-    `firmware: policy ${result.map.policy}, ` +
-      `${result.scan.all.length} functions on buses ${(result.scan.lastBus === 0 ? [0] : [0, result.scan.lastBus]).map((b) => b.toString(16).padStart(2, '0')).join('-')}`,
+    `firmware: policy ${result.map.policy}, ${result.all.length} functions; ` +
+      result.segments.map((s) => `segment ${s.segment}: buses ${busRange(s.scan.all.length ? s.scan.all[0].f.bus : 0, s.scan.lastBus)}`).join(', '),
     '',
     '== lspci -tv ==',
     '',
@@ -79,9 +83,15 @@ export function enumerateCommand(): Command {
     .option('--hotplug-reserve <io=S,mem=S,prefetch=S>', 'minimum windows of hotplug bridges (sizes like 4K, 2M)')
     .addOption(new Option('--hotplug-bridges <which>', 'bridges that get the hotplug reserve').choices(['capable', 'all']).default('capable'))
     .option('--no-keep', 'reassign root-bus BARs that already hold an address (default: keep them, as the seed does)')
+    .option('--svg <file>', 'also write the address map as an SVG chart')
     .action(async (options: EnumerateOptions) => {
       const bus = await busFromOptions(options);
-      const result = runFirmware(bus, firmwareOptions(options, bus));
+      const fw = firmwareOptions(options, bus);
+      const result = runFirmware(bus, fw);
       process.stdout.write(options.json ? `${JSON.stringify(result.map, null, 2)}\n` : enumerateText(bus, result));
+      if (options.svg) {
+        await writeFile(options.svg, await addressMapSvg(result.map, fw.windows!, `vpci address map: topology "${bus.topology.name}"`));
+        process.stderr.write(`vpci: wrote the address map to ${options.svg}\n`);
+      }
     });
 }

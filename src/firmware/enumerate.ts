@@ -5,14 +5,15 @@
 // the error names it and the bus numbers are put back, so nothing is left half-programmed.
 import { ArgumentError } from '../errors.js';
 import { allocate } from './allocate/index.js';
-import type { Allocation, AllocationRoot, PolicyName, Reserves, RootWindows, Window } from './allocate/index.js';
+import type { Allocation, AllocationRoot, PolicyName, ReservedRange, Reserves, RootWindows, Window } from './allocate/index.js';
 import type { ConfigAccess } from './config-access.js';
 import { piixRoute, swizzleToRoot } from './interrupt-routing.js';
 import type { IrqRoute } from './interrupt-routing.js';
 import { PciRoot } from './pci-root.js';
 import { programAllocation } from './program.js';
 import type { MapBar, ResourceMap } from './resource-map.js';
-import { restoreBusNumbers, scanBuses } from './scan.js';
+import { JournaledAccess } from './journal.js';
+import { scanBuses } from './scan.js';
 import type { ScanNode, ScanResult } from './scan.js';
 import { buildRequests, sizeFunction } from './size.js';
 import type { SizedFunction } from './size.js';
@@ -33,11 +34,15 @@ export const DEFAULT_WINDOWS: RootWindows = {
 export interface FirmwareOptions {
   /** `largest-first` (default; Linux, SeaBIOS) or `scan-order` (the seed's first-fit). */
   policy?: PolicyName;
-  segment?: number;
-  /** The root bus number (default 0) and the last bus number firmware may give out (default 255). */
-  rootBus?: number;
-  maxBus?: number;
+  /**
+   * The segments to enumerate, each with its root bus and the last bus number firmware may give
+   * out (the end of its ECAM window). Default: segment 0, buses 0-255. Segments share the root
+   * windows and are laid out one after the other, each around what the ones before it took.
+   */
+  segments?: SegmentRange[];
   windows?: RootWindows;
+  /** Ranges in use by something firmware does not see (other host bridges, platform devices). */
+  reserved?: ReservedRange[];
   /** Minimum windows of hotplug bridges, and per-bridge minimums by scan bdf ("0000:00:05.0"). */
   hotplugReserve?: Reserves;
   reserveFor?: Record<string, Reserves>;
@@ -53,59 +58,81 @@ export interface FirmwareOptions {
   irqRoute?: IrqRoute;
 }
 
+export interface SegmentRange {
+  segment: number;
+  rootBus: number;
+  maxBus: number;
+}
+
 export interface FirmwareResult {
-  scan: ScanResult;
-  allocation: Allocation;
+  /** One scan and allocation per segment, in the order run. */
+  segments: { segment: number; scan: ScanResult; allocation: Allocation }[];
+  /** Every function found, all segments, depth first. */
+  all: ScanNode[];
   map: ResourceMap;
 }
 
-/** Runs the firmware over `access`. Throws AllocationError, FirmwareError or ArgumentError; see the file comment. */
+/**
+ * Runs the firmware over `access`. Throws AllocationError, FirmwareError or ArgumentError; before
+ * it throws, every config write it made is undone (see the file comment).
+ */
 export function runFirmware(access: ConfigAccess, options: FirmwareOptions = {}): FirmwareResult {
   const policy = options.policy ?? 'largest-first';
   if (!POLICIES.includes(policy)) throw new ArgumentError(`policy: "${String(policy)}" is not one of ${POLICIES.join(', ')}`);
-  const segment = options.segment ?? 0;
-  const rootBus = options.rootBus ?? 0;
-  const maxBus = options.maxBus ?? 255;
-  if (!Number.isInteger(rootBus) || !Number.isInteger(maxBus) || rootBus < 0 || maxBus > 255 || rootBus > maxBus) {
-    throw new ArgumentError(`rootBus/maxBus: ${rootBus}..${maxBus} is not a range within 0..255`);
-  }
+  const segments = options.segments ?? [{ segment: 0, rootBus: 0, maxBus: 255 }];
+  segments.forEach((s, i) => {
+    if (!Number.isInteger(s.segment) || s.segment < 0 || s.segment > 0xffff) throw new ArgumentError(`segments[${i}].segment: ${s.segment} is not 0..65535`);
+    if (!Number.isInteger(s.rootBus) || !Number.isInteger(s.maxBus) || s.rootBus < 0 || s.maxBus > 255 || s.rootBus > s.maxBus) {
+      throw new ArgumentError(`segments[${i}]: buses ${s.rootBus}..${s.maxBus} are not a range within 0..255`);
+    }
+  });
   const windows = options.windows ?? DEFAULT_WINDOWS;
   const keepAssigned = options.keepAssigned ?? true;
   const irqRoute = options.irqRoute ?? piixRoute;
-
-  const scan = scanBuses(access, segment, rootBus, maxBus);
+  const journal = new JournaledAccess(access);
+  const root = new PciRoot(journal);
+  const keep = (node: ScanNode, bar: SizedFunction['bars'][number]) => keepAssigned && node.parent === undefined && bar.address !== 0n;
+  const reserved: ReservedRange[] = [...(options.reserved ?? [])];
+  const done: FirmwareResult['segments'] = [];
+  const sized = new Map<ScanNode, SizedFunction>();
   try {
-    const root = new PciRoot(access);
-    const sized = new Map<ScanNode, SizedFunction>(scan.all.map((n) => [n, sizeFunction(root, n)]));
-    const keep = (node: ScanNode, bar: SizedFunction['bars'][number]) => keepAssigned && node.parent === undefined && bar.address !== 0n;
-    const request: AllocationRoot = {
-      windows,
-      children: buildRequests(access, scan.roots, sized, keep, options.hotplugBridges === 'all'),
-      reserved: keptRanges(scan.all, sized, keep, windows),
-    };
-    const allocation = allocate(request, { policy, hotplugReserve: options.hotplugReserve, reserveFor: options.reserveFor });
-    const lines = new Map<string, number>();
-    for (const node of scan.all) {
-      const at = swizzleToRoot(node);
-      if (at) lines.set(node.bdf, irqRoute(at.rootDevice, at.pin) & 0xff);
+    for (const s of segments) {
+      const scan = scanBuses(journal, s.segment, s.rootBus, s.maxBus);
+      for (const n of scan.all) sized.set(n, sizeFunction(root, n));
+      reserved.push(...keptRanges(scan.all, sized, keep, windows));
+      const request: AllocationRoot = {
+        windows,
+        children: buildRequests(journal, scan.roots, sized, keep, options.hotplugBridges === 'all'),
+        reserved: [...reserved],
+      };
+      const allocation = allocate(request, { policy, hotplugReserve: options.hotplugReserve, reserveFor: options.reserveFor });
+      const lines = new Map<string, number>();
+      for (const node of scan.all) {
+        const at = swizzleToRoot(node);
+        if (at) lines.set(node.bdf, irqRoute(at.rootDevice, at.pin) & 0xff);
+      }
+      const kept = new Map<string, string[]>();
+      for (const node of scan.all) kept.set(node.bdf, sized.get(node)!.bars.filter((b) => keep(node, b)).map((b) => b.kind));
+      programAllocation(journal, { allocation, nodes: new Map(scan.all.map((n) => [n.bdf, n])), lines, kept });
+      // The next segment lays itself out around this one.
+      for (const f of allocation.functions) for (const b of f.bars) reserved.push({ space: b.kind === 'io' ? 'io' : 'mem', base: b.base, size: b.size });
+      for (const b of allocation.bridges) for (const w of b.windows) if (w.size > 0n) reserved.push({ space: w.kind === 'io' ? 'io' : 'mem', base: w.base, size: w.size });
+      done.push({ segment: s.segment, scan, allocation });
     }
-    const kept = new Map<string, string[]>();
-    for (const [node, s] of sized) kept.set(node.bdf, s.bars.filter((b) => keep(node, b)).map((b) => b.kind));
-    programAllocation(access, { allocation, nodes: new Map(scan.all.map((n) => [n.bdf, n])), lines, kept });
-    return { scan, allocation, map: resourceMap(policy, segment, scan, sized, keep, allocation) };
   } catch (e) {
-    restoreBusNumbers(access, scan.previous);
+    journal.rollback();
     throw e;
   }
+  return { segments: done, all: done.flatMap((d) => d.scan.all), map: resourceMap(policy, done, sized, keep) };
 }
 
 /** Kept BARs inside a root window: the allocator must lay everything else out around them. */
 function keptRanges(
   all: ScanNode[], sized: Map<ScanNode, SizedFunction>, keep: (n: ScanNode, b: SizedFunction['bars'][number]) => boolean,
   windows: RootWindows,
-): { space: 'io' | 'mem'; base: bigint; size: bigint }[] {
+): ReservedRange[] {
   const within = (w: Window | undefined, base: bigint, size: bigint) => w !== undefined && base < w.base + w.size && w.base < base + size;
-  const out: { space: 'io' | 'mem'; base: bigint; size: bigint }[] = [];
+  const out: ReservedRange[] = [];
   for (const node of all) {
     for (const bar of sized.get(node)!.bars) {
       if (!keep(node, bar)) continue;
@@ -122,28 +149,34 @@ function keptRanges(
 const hx = (v: bigint) => `0x${v.toString(16)}`;
 
 function resourceMap(
-  policy: PolicyName, segment: number, scan: ScanResult, sized: Map<ScanNode, SizedFunction>,
-  keep: (n: ScanNode, b: SizedFunction['bars'][number]) => boolean, allocation: Allocation,
+  policy: PolicyName, done: FirmwareResult['segments'], sized: Map<ScanNode, SizedFunction>,
+  keep: (n: ScanNode, b: SizedFunction['bars'][number]) => boolean,
 ): ResourceMap {
-  const assigned = new Map(allocation.functions.map((f) => [f.bdf, f.bars]));
   const functions: ResourceMap['functions'] = [];
-  for (const node of scan.all) {
-    const bars: MapBar[] = [];
-    for (const bar of sized.get(node)!.bars) {
-      if (keep(node, bar)) {
-        bars.push({ index: bar.index, kind: bar.kind, prefetchable: bar.prefetchable, base: hx(bar.address), size: hx(bar.size), kept: true });
-        continue;
+  const bridges: ResourceMap['bridges'] = [];
+  for (const { scan, allocation } of done) {
+    const assigned = new Map(allocation.functions.map((f) => [f.bdf, f.bars]));
+    for (const node of scan.all) {
+      const bars: MapBar[] = [];
+      for (const bar of sized.get(node)!.bars) {
+        if (keep(node, bar)) {
+          bars.push({ index: bar.index, kind: bar.kind, prefetchable: bar.prefetchable, base: hx(bar.address), size: hx(bar.size), kept: true });
+          continue;
+        }
+        const a = assigned.get(node.bdf)?.find((x) => x.index === bar.index);
+        if (a) bars.push({ index: a.index, kind: a.kind, prefetchable: a.prefetchable, base: hx(a.base), size: hx(a.size) });
       }
-      const a = assigned.get(node.bdf)?.find((x) => x.index === bar.index);
-      if (a) bars.push({ index: a.index, kind: a.kind, prefetchable: a.prefetchable, base: hx(a.base), size: hx(a.size) });
+      bars.sort((a, b) => a.index - b.index);
+      if (bars.length > 0) functions.push({ bdf: node.bdf, bars });
     }
-    bars.sort((a, b) => a.index - b.index);
-    if (bars.length > 0) functions.push({ bdf: node.bdf, bars });
+    const windows = new Map(allocation.bridges.map((b) => [b.bdf, b.windows]));
+    for (const n of scan.all) {
+      if (n.children === undefined) continue;
+      bridges.push({
+        bdf: n.bdf, secondary: n.secondary!, subordinate: n.subordinate!,
+        windows: (windows.get(n.bdf) ?? []).filter((w) => w.size > 0n).map((w) => ({ kind: w.kind, base: hx(w.base), size: hx(w.size) })),
+      });
+    }
   }
-  const windows = new Map(allocation.bridges.map((b) => [b.bdf, b.windows]));
-  const bridges = scan.all.filter((n) => n.children !== undefined).map((n) => ({
-    bdf: n.bdf, secondary: n.secondary!, subordinate: n.subordinate!,
-    windows: (windows.get(n.bdf) ?? []).filter((w) => w.size > 0n).map((w) => ({ kind: w.kind, base: hx(w.base), size: hx(w.size) })),
-  }));
-  return { policy, segment, functions, bridges };
+  return { policy, segments: done.map((d) => d.segment), functions, bridges };
 }

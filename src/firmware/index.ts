@@ -1,6 +1,6 @@
 // Firmware-like enumeration over config cycles: the seed's PciRoot API, bus numbering, BAR sizing,
 // allocation policies and the resource map.
-export { PciRoot, Command, takesTwoEntries } from './pci-root.js';
+export { PciRoot, takesTwoEntries } from './pci-root.js';
 export type { BarInfo, MemoryBarType, DeviceFunctionInfo } from './pci-root.js';
 export type { ConfigAccess, DeviceFunction } from './config-access.js';
 export { bdfText } from './config-access.js';
@@ -12,4 +12,9 @@ export { FirmwareError } from './errors.js';
 export { piixRoute, swizzleToRoot } from './interrupt-routing.js';
 export type { IrqRoute } from './interrupt-routing.js';
 export type { ScanNode, ScanResult } from './scan.js';
-export * from './allocate/index.js';
+// The allocator's own BarKind adds 'rom' to the descriptor's (src/config): exported as ResourceKind.
+export { allocate, AllocationError, isBridge } from './allocate/index.js';
+export type {
+  BarKind as ResourceKind, BarRequest, FunctionRequest, BridgeRequest, Window, RootWindows, Reserves, PolicyName,
+  AllocateOptions, AssignedBar, AssignedWindow, Allocation, AllocationRoot, PlacedIn, ReservedRange, WindowAttempt, AllocationFailure,
+} from './allocate/index.js';

@@ -1,23 +1,13 @@
 // The driver-side PCI API of the seed (virtio-drivers' PciRoot) under TypeScript names: list the
 // functions of a bus, read a BAR's type, address and size, program BARs and Command. It works
 // only through config cycles (ConfigAccess), so it drives vpci's bus or any other.
+import { Command } from '../config/index.js';
 import { ArgumentError } from '../errors.js';
 import type { ConfigAccess, DeviceFunction } from './config-access.js';
 import { bdfText } from './config-access.js';
 
-/** Command register bits (PCI Local Bus 3.0 §6.2.2). */
-export const Command = {
-  IO_SPACE: 1 << 0,
-  MEMORY_SPACE: 1 << 1,
-  BUS_MASTER: 1 << 2,
-  SPECIAL_CYCLES: 1 << 3,
-  MEMORY_WRITE_AND_INVALIDATE: 1 << 4,
-  VGA_PALETTE_SNOOP: 1 << 5,
-  PARITY_ERROR_RESPONSE: 1 << 6,
-  SERR_ENABLE: 1 << 8,
-  FAST_BACK_TO_BACK: 1 << 9,
-  INTERRUPT_DISABLE: 1 << 10,
-} as const;
+// Command register bits: the one definition in src/config (IO_SPACE, MEMORY_SPACE, BUS_MASTER, ...).
+export { Command };
 
 export type MemoryBarType = 'width32' | 'below1MiB' | 'width64';
 

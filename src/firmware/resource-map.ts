@@ -22,7 +22,8 @@ export interface MapWindow {
 
 export interface ResourceMap {
   policy: PolicyName;
-  segment: number;
+  /** The segments enumerated. */
+  segments: number[];
   /** Every function with at least one BAR, in scan order, at the address it answers now. */
   functions: { bdf: string; bars: MapBar[] }[];
   /** Every bridge, with its bus numbers and its open windows. */
@@ -61,7 +62,8 @@ function render(ranges: Range[], width: number, depth = 0, out: string[] = []): 
   return out;
 }
 
-const busName = (segment: number, bus: number) => `PCI Bus ${segment.toString(16).padStart(4, '0')}:${bus.toString(16).padStart(2, '0')}`;
+/** "PCI Bus SSSS:BB" for the secondary bus of the bridge at `bdf` ("SSSS:BB:DD.F"). */
+const busName = (bdf: string, bus: number) => `PCI Bus ${bdf.slice(0, 4)}:${bus.toString(16).padStart(2, '0')}`;
 
 /** The map as /proc/iomem and /proc/ioports text. */
 export function formatResourceMap(map: ResourceMap): { iomem: string; ioports: string } {
@@ -70,7 +72,7 @@ export function formatResourceMap(map: ResourceMap): { iomem: string; ioports: s
   for (const b of map.bridges) {
     for (const w of b.windows) {
       const start = BigInt(w.base);
-      const label = `${busName(map.segment, b.secondary)}${w.kind === 'prefetch' ? ' (prefetchable)' : ''}`;
+      const label = `${busName(b.bdf, b.secondary)}${w.kind === 'prefetch' ? ' (prefetchable)' : ''}`;
       (w.kind === 'io' ? io : mem).push({ start, end: start + BigInt(w.size) - 1n, label, window: true, children: [] });
     }
   }

@@ -30,19 +30,16 @@ export interface ScanResult {
   all: ScanNode[];
   /** The highest bus number given out. */
   lastBus: number;
-  /** Each bridge's bus-number dword before the scan, to put back if the run is abandoned. */
-  previous: { bdf: string; value: number }[];
 }
 
 /**
  * Numbers and scans the buses below root bus `rootBus` of `segment`, using bus numbers up to
  * `maxBus` (the end of the segment's ECAM window). Throws FirmwareError naming the bridge that
- * found no bus number left, after putting every bridge's bus numbers back as they were.
+ * found no bus number left (the caller's journal puts the bus numbers written so far back).
  */
 export function scanBuses(access: ConfigAccess, segment = 0, rootBus = 0, maxBus = 255): ScanResult {
   const root = new PciRoot(access);
   const all: ScanNode[] = [];
-  const previous: ScanResult['previous'] = [];
   let next = rootBus + 1;
   const scan = (bus: number, parent: ScanNode | undefined): ScanNode[] => {
     const nodes: ScanNode[] = [];
@@ -54,7 +51,6 @@ export function scanBuses(access: ConfigAccess, segment = 0, rootBus = 0, maxBus
       if (next > maxBus) {
         throw new FirmwareError(`${node.bdf}: no bus number left for the bridge's secondary bus (segment ${segment} has buses ${rootBus.toString(16).padStart(2, '0')}-${maxBus.toString(16).padStart(2, '0')})`);
       }
-      previous.push({ bdf: node.bdf, value: access.configRead(node.bdf, BUS_NUMBERS, 4) });
       const secondary = next++;
       // Keep the secondary latency timer byte; primary, secondary, temporary subordinate.
       const latency = access.configRead(node.bdf, BUS_NUMBERS + 3, 1);
@@ -66,16 +62,6 @@ export function scanBuses(access: ConfigAccess, segment = 0, rootBus = 0, maxBus
     }
     return nodes;
   };
-  try {
-    const roots = scan(rootBus, undefined);
-    return { roots, all, lastBus: next - 1, previous };
-  } catch (e) {
-    restoreBusNumbers(access, previous);
-    throw e;
-  }
-}
-
-/** Puts bridges' bus numbers back, deepest first (each write re-routes what is below it). */
-export function restoreBusNumbers(access: ConfigAccess, previous: ScanResult['previous']): void {
-  for (let i = previous.length - 1; i >= 0; i--) access.configWrite(previous[i].bdf, BUS_NUMBERS, 4, previous[i].value);
+  const roots = scan(rootBus, undefined);
+  return { roots, all, lastBus: next - 1 };
 }

@@ -1,7 +1,7 @@
 // `vpci enumerate` as a user runs it: the lspci -tv tree and /proc/iomem, /proc/ioports text,
 // --json with the documented schema, policies, resource options, both backends identical, and
 // errors that name what did not fit with exit status 1.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,18 @@ describe('vpci enumerate', () => {
     const policy = vpci(['enumerate', '--policy', 'best']);
     expect(policy.status).not.toBe(0);
     expect(policy.stderr).toMatch(/--policy <policy>.*best.*scan-order, largest-first/);
+  });
+
+  it('--svg writes the address map as an SVG chart with a bar per BAR and window', () => {
+    const file = join(scratch, 'map.svg');
+    const r = vpci(['enumerate', '--svg', file]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`vpci: wrote the address map to ${file}\n`);
+    const svg = readFileSync(file, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['0000:01:00.0 BAR 0', '0000:02:00.0 BAR 0', '0000:00:04.0 mem window (bus 01)', '32-bit MMIO 0xc0000000-0xfebfffff', '64-bit MMIO']) {
+      expect(svg).toContain(label);
+    }
   });
 
   it('--hotplug-reserve grows a hotplug bridge window; --help lists the options', () => {

@@ -32,7 +32,7 @@ interface Placed { bdf: string; kind: string; base: bigint; size: bigint; index:
 function barsFromConfig(bus: Bus, result: FirmwareResult): Placed[] {
   const root = new PciRoot(bus);
   const out: Placed[] = [];
-  for (const node of result.scan.all) {
+  for (const node of result.all) {
     for (let bar = 0; bar < root.barCount(node.f); bar++) {
       const info = root.barInfo(node.f, bar);
       if (!info) continue;
@@ -65,7 +65,7 @@ function windowsFromConfig(bus: Bus, bdf: string): { io?: [bigint, bigint]; mem?
 /** The invariants of issue 5, checked on config space after the run. */
 function checkLayout(bus: Bus, result: FirmwareResult): void {
   const bars = barsFromConfig(bus, result);
-  const byBdf = new Map(result.scan.all.map((n) => [n.bdf, n]));
+  const byBdf = new Map(result.all.map((n) => [n.bdf, n]));
   for (const b of bars) {
     expect(b.base % b.size, `${b.bdf} BAR ${b.index} aligned`).toBe(0n);
     expect(b.base, `${b.bdf} BAR ${b.index} assigned`).not.toBe(0n);
@@ -86,7 +86,7 @@ function checkLayout(bus: Bus, result: FirmwareResult): void {
     }
   }
   // Bus numbers nest: each bridge's range inside its parent's, secondary above the parent's bus.
-  for (const n of result.scan.all) {
+  for (const n of result.all) {
     if (n.children === undefined) continue;
     const sec = bus.configRead(n.bdf, 0x19, 1);
     const sub = bus.configRead(n.bdf, 0x1a, 1);
@@ -217,8 +217,8 @@ describe.each(BACKENDS)('firmware enumeration (%s backend)', (backend) => {
   test('too many bridges for the bus numbers: FirmwareError naming the bridge, bus numbers put back', async () => {
     const bus = await makeBus(backend, NESTED);
     const dumpBefore = JSON.stringify(bus.dump().map((d) => Array.from(d.config)));
-    expect(() => runFirmware(bus, { maxBus: 2 })).toThrow(FirmwareError);
-    expect(() => runFirmware(bus, { maxBus: 2 })).toThrow(/0000:00:03\.0: no bus number left/);
+    expect(() => runFirmware(bus, { segments: [{ segment: 0, rootBus: 0, maxBus: 2 }] })).toThrow(FirmwareError);
+    expect(() => runFirmware(bus, { segments: [{ segment: 0, rootBus: 0, maxBus: 2 }] })).toThrow(/0000:00:03\.0: no bus number left/);
     expect(JSON.stringify(bus.dump().map((d) => Array.from(d.config)))).toBe(dumpBefore);
   });
 
@@ -228,6 +228,28 @@ describe.each(BACKENDS)('firmware enumeration (%s backend)', (backend) => {
     expect(iomem).toMatch(/^[0-9a-f]{8,16}-[0-9a-f]{8,16} : PCI Bus 0000:01/m);
     expect(iomem).toMatch(/^ {2}[0-9a-f]+-[0-9a-f]+ : (PCI Bus 0000:02|0000:01:03\.0 BAR 0)/m);
     expect(ioports).toMatch(/^ {4}[0-9a-f]{4}-[0-9a-f]{4} : 0000:02:00\.0 BAR 2$/m);
+  });
+});
+
+describe.each(BACKENDS)('several segments (%s backend)', (backend) => {
+  test('each segment numbered from its root bus; all laid out in the shared windows without overlap', async () => {
+    const bus = await makeBus(backend, {
+      segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0, 15] } }, { segment: 1, ecam: { base: '0xb1000000', buses: [0x20, 0x2f] } }],
+      devices: [
+        { id: 'a', bdf: '0000:00:01.0', model: 'pci-bridge' },
+        { behind: 'a', addr: '00.0', model: 'test-endpoint' },
+        { id: 'b', bdf: '0001:20:01.0', model: 'root-port' },
+        { behind: 'b', addr: '00.0', model: 'test-endpoint', options: { pcie: true } },
+        { bdf: '0001:20:02.0', model: 'test-endpoint' },
+      ],
+    });
+    const result = runFirmware(bus, { segments: [{ segment: 0, rootBus: 0, maxBus: 15 }, { segment: 1, rootBus: 0x20, maxBus: 0x2f }] });
+    expect(result.map.segments).toEqual([0, 1]);
+    expect(result.map.bridges.map((b) => [b.bdf, b.secondary])).toEqual([['0000:00:01.0', 1], ['0001:20:01.0', 0x21]]);
+    expect(bus.addressOf('0001:20:01.0/00.0')).toBe('0001:21:00.0');
+    checkLayout(bus, result);
+    const { iomem } = formatResourceMap(result.map);
+    expect(iomem).toContain('PCI Bus 0001:21');
   });
 });
 

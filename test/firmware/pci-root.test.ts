@@ -2,7 +2,8 @@
 // all-ones probe (decode off while probing, everything restored), takesTwoEntries, setBar32/64,
 // getStatusCommand/setCommand.
 import { describe, expect, test } from 'vitest';
-import { Command, PciRoot, takesTwoEntries } from '../../src/firmware/index.js';
+import { PciRoot, takesTwoEntries } from '../../src/firmware/index.js';
+import { Command } from '../../src/config/index.js';
 import type { DeviceFunction } from '../../src/firmware/index.js';
 import { BACKENDS, makeBus, snapshot } from '../helpers/vpci.js';
 import type { Topology } from '../../src/topology/index.js';
