@@ -177,6 +177,6 @@ describe('guest-programmed addresses cannot trap the instance or escape guest RA
         const faults = w.sides.map((s) => drainFaults(s.core));
         expect(faults[0]).toEqual(faults[1]);
         expect(w.sides[0].core.dmaTableCount()).toBe(w.sides[1].core.dmaTableCount());
-      }), { numRuns: 150 });
+      }), { numRuns: Number(process.env.RUNS ?? 150) });
   }, 300_000);
 });

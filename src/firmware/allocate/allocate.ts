@@ -443,9 +443,30 @@ function collect(nodes: FnNode[], out: Allocation): void {
  * Assigns every BAR and bridge window of the tree an address (rules in DESIGN.md). Pure: the
  * same input gives the same output, and the input is not touched. Throws ArgumentError for a
  * malformed request and AllocationError when something does not fit (nothing is returned then).
+ *
+ * `largest-first` packs by alignment; packing is a heuristic, and a brim-full window can exist
+ * where a lucky scan order fits and no largest-first packing does (DESIGN.md "Known limit"). So
+ * when its own packing fails, largest-first also tries the scan-order layout and returns that if
+ * it fits: largest-first fits every topology scan-order fits. The error thrown when both fail is
+ * largest-first's own.
  */
 export function allocate(root: AllocationRoot, options: AllocateOptions): Allocation {
   validate(root, options);
+  if (options.policy !== 'largest-first') return layout(root, options);
+  try {
+    return layout(root, options);
+  } catch (e) {
+    if (!(e instanceof AllocationError)) throw e;
+    try {
+      return layout(root, { ...options, policy: 'scan-order' });
+    } catch {
+      throw e;
+    }
+  }
+}
+
+/** One layout with one policy (the input is validated). */
+function layout(root: AllocationRoot, options: AllocateOptions): Allocation {
   const counter = { next: 0 };
   const nodes = root.children.map((c) => buildNode(c, counter));
   const items: Item[] = [];

@@ -103,7 +103,7 @@ export class Domains {
     this.lookupPerms = 0;
     if (kind === KIND_IDENTITY) {
       if (iova < GPA_LIMIT) {
-        this.lookupGpa = iova;
+        this.lookupGpa = iova + 0; // -0 is 0 here, as in the Wasm core's u64
         this.lookupPerms = PERM_READ | PERM_WRITE;
       }
     } else if (kind === KIND_TRANSLATED && iova < IOVA_LIMIT && this.tables.walk(this.root[id], iova)) {
