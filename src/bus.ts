@@ -239,6 +239,9 @@ export class Bus {
    * function answers now; undefined when nothing reaches that function.
    */
   private target(bdf: string): FunctionAddress | undefined {
+    // The hot path: a BDF seen before (paths are never in this cache).
+    const known = this.bdfCache.get(bdf);
+    if (known !== undefined) return known;
     if (!bdf.includes('/')) return this.address(bdf);
     const packed = this.core.slotAddress(this.slotOfPath(bdf));
     return packed < 0 ? undefined : unpack(packed);

@@ -21,8 +21,10 @@ const NODES: u32 = ROOT_NODE + MAX_SEGMENTS * 256;
 // Fixed tables, allocated once at start-up.
 /** Per segment: bus number -> node id (u16, 0 = no bus answers that number). */
 const busNodes: usize = heap.alloc(<usize>MAX_SEGMENTS * 512);
-/** Per node: address of its dev<<3|fn -> slot+1 table (u16 x 256), allocated on first use. */
+/** Per node: address of its dev<<3|fn -> slot+1 table (u16 x 256), allocated on first use; until
+ * then (and for node 0, "no bus") the shared all-zero EMPTY_TABLE, so a lookup never branches on it. */
 const nodeTables: usize = heap.alloc(<usize>NODES * 4);
+const EMPTY_TABLE: usize = heap.alloc(512);
 /** Per node: the number of functions on it (u16) and the bus number it answers now (i16, -1 none). */
 const nodeCount: usize = heap.alloc(<usize>NODES * 2);
 const nodeBus: usize = heap.alloc(<usize>NODES * 2);
@@ -36,7 +38,8 @@ export let slotLimit: i32 = 0;
  * it to pass larger values (register file contents, drained events and effects). */
 export const staging: usize = heap.alloc(<usize>PLANES_SIZE);
 memory.fill(busNodes, 0, <usize>MAX_SEGMENTS * 512);
-memory.fill(nodeTables, 0, <usize>NODES * 4);
+memory.fill(EMPTY_TABLE, 0, 512);
+for (let n: u32 = 0; n < NODES; n++) store<u32>(nodeTables + (<usize>n << 2), <u32>EMPTY_TABLE);
 memory.fill(nodeCount, 0, <usize>NODES * 2);
 memory.fill(nodeBus, 0xff, <usize>NODES * 2);
 memory.fill(slotBlock, 0, <usize>MAX_FUNCTIONS * 4);
@@ -62,10 +65,7 @@ memory.fill(slotHome, 0, <usize>MAX_FUNCTIONS * 4);
 export function findSlot(seg: u32, bus: u32, dev: u32, fn: u32): i32 {
   if (seg >= MAX_SEGMENTS || bus > 255 || dev > 31 || fn > 7) return -1;
   const node = <u32>load<u16>(busNodes + (<usize>((seg << 8) | bus) << 1));
-  if (node == 0) return -1;
-  const table = tableOf(node);
-  if (table == 0) return -1;
-  return <i32>load<u16>(table + (<usize>((dev << 3) | fn) << 1)) - 1;
+  return <i32>load<u16>(tableOf(node) + (<usize>((dev << 3) | fn) << 1)) - 1;
 }
 
 /** Base address of a slot's block (config plane); the caller has validated the slot. */
@@ -153,13 +153,13 @@ function place(seg: u32, node: u32, dev: u32, fn: u32, size: u32): i32 {
   if (size != CONVENTIONAL_SIZE && size != PLANE_SIZE) return ERR_RANGE;
   const devfn = (dev << 3) | fn;
   let table = tableOf(node);
-  if (table != 0 && load<u16>(table + (<usize>devfn << 1)) != 0) return ERR_EXISTS;
+  if (load<u16>(table + (<usize>devfn << 1)) != 0) return ERR_EXISTS;
   let slot: i32 = -1;
   for (let i: u32 = 0; i < MAX_FUNCTIONS; i++) {
     if (sizeOf(<i32>i) == 0) { slot = <i32>i; break; }
   }
   if (slot < 0) return ERR_FULL;
-  if (table == 0) {
+  if (table == EMPTY_TABLE) {
     table = heap.alloc(512);
     memory.fill(table, 0, 512);
     store<u32>(nodeTables + (<usize>node << 2), <u32>table);
@@ -268,7 +268,6 @@ function routeBelow(map: usize, node: u32, lo: u32, hi: u32): void {
  */
 function refreshMultiFunction(node: u32, dev: u32): void {
   const table = tableOf(node);
-  if (table == 0) return;
   const f0 = <i32>load<u16>(table + (<usize>(dev << 3) << 1)) - 1;
   if (f0 < 0) return;
   let others = false;

@@ -35,6 +35,7 @@ const NODES = ROOT_NODE + Limits.segments * 256;
 const SECONDARY_BUS = 0x19;
 const SUBORDINATE_BUS = 0x1a;
 const BUS_NUMBERS_DWORD = 6;
+const EMPTY = new Uint16Array(256);
 
 export class ConfigStore {
   /** Per slot, one byte per config dword: the hook code of the mechanism following writes. */
@@ -42,10 +43,11 @@ export class ConfigStore {
   /** Set by the core: runs a hook; releases what mechanisms hold for a removed slot. */
   runHook: HookRunner = () => {};
   releaseHooks: (slot: number) => void = () => {};
-  /** Per segment: bus number -> node id (0 = no bus answers that number). */
-  private readonly busNodes: Uint16Array[] = Array.from({ length: Limits.segments }, () => new Uint16Array(256));
-  /** Per node: dev<<3|fn -> slot+1. */
-  private readonly nodeTables: (Uint16Array | undefined)[] = new Array(NODES);
+  /** seg<<8 | bus -> node id (0 = no bus answers that number). */
+  private readonly busNodes = new Uint16Array(Limits.segments * 256);
+  /** Per node: dev<<3|fn -> slot+1; the shared all-zero EMPTY until the node has a function (and
+   * for node 0, "no bus"), so a lookup is three typed-array loads with no test in between. */
+  private readonly nodeTables: Uint16Array[] = new Array<Uint16Array>(NODES).fill(EMPTY);
   /** Per node: functions on it; the bus number it answers now (-1 = none). */
   private readonly nodeCount = new Uint16Array(NODES);
   private readonly nodeBus = new Int16Array(NODES).fill(-1);
@@ -61,9 +63,7 @@ export class ConfigStore {
 
   findSlot(seg: number, bus: number, dev: number, fn: number): number {
     if (!isIndex(seg, Limits.segments - 1) || !isIndex(bus, 255) || !isIndex(dev, 31) || !isIndex(fn, 7)) return -1;
-    const node = this.busNodes[seg][bus];
-    const table = node === 0 ? undefined : this.nodeTables[node];
-    return table === undefined ? -1 : table[(dev << 3) | fn] - 1;
+    return this.nodeTables[this.busNodes[(seg << 8) | bus]][(dev << 3) | fn] - 1;
   }
 
   private slotValid(slot: number): boolean {
@@ -129,10 +129,10 @@ export class ConfigStore {
     if (size !== Limits.conventionalSize && size !== PLANE) return Status.RANGE;
     const devfn = (dev << 3) | fn;
     let table = this.nodeTables[node];
-    if (table !== undefined && table[devfn] !== 0) return Status.EXISTS;
+    if (table[devfn] !== 0) return Status.EXISTS;
     const slot = this.sizes.indexOf(0);
     if (slot < 0) return Status.FULL;
-    if (table === undefined) table = this.nodeTables[node] = new Uint16Array(256);
+    if (table === EMPTY) table = this.nodeTables[node] = new Uint16Array(256);
     let block = this.blocks[slot];
     if (block === undefined) {
       block = this.blocks[slot] = new Uint8Array(BLOCK);
@@ -160,7 +160,7 @@ export class ConfigStore {
     this.releaseHooks(slot);
     const node = this.nodes[slot];
     const devfn = this.devfns[slot];
-    this.nodeTables[node]![devfn] = 0;
+    this.nodeTables[node][devfn] = 0;
     this.nodeCount[node]--;
     this.sizes[slot] = 0;
     this.refreshMultiFunction(node, devfn >> 3);
@@ -198,7 +198,7 @@ export class ConfigStore {
    * of config space alone.
    */
   route(seg: number): void {
-    const map = this.busNodes[seg];
+    const map = this.busNodes.subarray(seg << 8, (seg << 8) + 256);
     for (let b = 0; b < 256; b++) {
       if (map[b] !== 0) this.nodeBus[map[b]] = -1;
     }
@@ -217,7 +217,7 @@ export class ConfigStore {
 
   /** Gives bus numbers to the bridges on `node`, which sees type 1 cycles for buses lo..hi. */
   private routeBelow(map: Uint16Array, node: number, lo: number, hi: number): void {
-    const table = this.nodeTables[node]!;
+    const table = this.nodeTables[node];
     for (let devfn = 0; devfn < 256; devfn++) {
       const slot = table[devfn] - 1;
       if (slot < 0 || (this.blocks[slot]![HEADER_TYPE] & 0x7f) !== 1) continue;
@@ -234,7 +234,6 @@ export class ConfigStore {
   /** Bit 7 of function 0's Header Type = another function of the device exists (PCI 3.0 §6.2.1). */
   private refreshMultiFunction(node: number, dev: number): void {
     const table = this.nodeTables[node];
-    if (table === undefined) return;
     const f0 = table[dev << 3] - 1;
     if (f0 < 0) return;
     let others = false;
