@@ -1,7 +1,7 @@
 // The driver-side PCI API of the seed (virtio-drivers' PciRoot) under TypeScript names: list the
 // functions of a bus, read a BAR's type, address and size, program BARs and Command. It works
 // only through config cycles (ConfigAccess), so it drives vpci's bus or any other.
-import { Command } from '../config/index.js';
+import { Command, Reg } from '../config/index.js';
 import { ArgumentError } from '../errors.js';
 import type { ConfigAccess, DeviceFunction } from './config-access.js';
 import { bdfText } from './config-access.js';
@@ -32,14 +32,6 @@ export interface DeviceFunctionInfo {
   interruptPin: number;
 }
 
-const VENDOR_ID = 0x00;
-const COMMAND = 0x04;
-const STATUS = 0x06;
-const REVISION = 0x08;
-const HEADER_TYPE = 0x0e;
-const BAR0 = 0x10;
-const INTERRUPT_PIN = 0x3d;
-
 export class PciRoot {
   constructor(readonly access: ConfigAccess) {}
 
@@ -56,13 +48,13 @@ export class PciRoot {
     for (let device = 0; device < 32; device++) {
       for (let fn = 0; fn < 8; fn++) {
         const f: DeviceFunction = { segment, bus, device, function: fn };
-        const ids = this.read(f, VENDOR_ID, 4);
+        const ids = this.read(f, Reg.VENDOR_ID, 4);
         if ((ids & 0xffff) === 0xffff) {
           if (fn === 0) break;
           continue;
         }
-        const header = this.read(f, HEADER_TYPE, 1);
-        const rev = this.read(f, REVISION, 4);
+        const header = this.read(f, Reg.HEADER_TYPE, 1);
+        const rev = this.read(f, Reg.REVISION_ID, 4);
         yield [f, {
           vendorId: ids & 0xffff,
           deviceId: ids >>> 16,
@@ -70,7 +62,7 @@ export class PciRoot {
           revision: rev & 0xff,
           headerType: header & 0x7f,
           multiFunction: (header & 0x80) !== 0,
-          interruptPin: this.read(f, INTERRUPT_PIN, 1),
+          interruptPin: this.read(f, Reg.INTERRUPT_PIN, 1),
         }];
         if (fn === 0 && (header & 0x80) === 0) break;
       }
@@ -79,16 +71,21 @@ export class PciRoot {
 
   /** Status (high) and Command (low) as the seed's get_status_command returns them. */
   getStatusCommand(f: DeviceFunction): [status: number, command: number] {
-    return [this.read(f, STATUS, 2), this.read(f, COMMAND, 2)];
+    return [this.read(f, Reg.STATUS, 2), this.read(f, Reg.COMMAND, 2)];
   }
 
   setCommand(f: DeviceFunction, command: number): void {
-    this.write(f, COMMAND, 2, command & 0xffff);
+    this.write(f, Reg.COMMAND, 2, command & 0xffff);
+  }
+
+  /** The expansion ROM BAR's offset: 0x30 in a type 0 header, 0x38 in a bridge's. */
+  private romRegister(f: DeviceFunction): number {
+    return (this.read(f, Reg.HEADER_TYPE, 1) & 0x7f) === 1 ? Reg.ROM_ADDRESS1 : Reg.ROM_ADDRESS;
   }
 
   /** Number of BARs of the function's header (6 for type 0, 2 for a bridge). */
   barCount(f: DeviceFunction): number {
-    return (this.read(f, HEADER_TYPE, 1) & 0x7f) === 1 ? 2 : 6;
+    return (this.read(f, Reg.HEADER_TYPE, 1) & 0x7f) === 1 ? 2 : 6;
   }
 
   /**
@@ -100,9 +97,9 @@ export class PciRoot {
   barInfo(f: DeviceFunction, bar: number): BarInfo | undefined {
     const count = this.barCount(f);
     if (!Number.isInteger(bar) || bar < 0 || bar >= count) throw new ArgumentError(`bar: ${bar} is not a BAR index 0..${count - 1}`);
-    const reg = BAR0 + bar * 4;
-    const command = this.read(f, COMMAND, 2);
-    this.write(f, COMMAND, 2, command & ~(Command.IO_SPACE | Command.MEMORY_SPACE));
+    const reg = Reg.BAR0 + bar * 4;
+    const command = this.read(f, Reg.COMMAND, 2);
+    this.write(f, Reg.COMMAND, 2, command & ~(Command.IO_SPACE | Command.MEMORY_SPACE));
     try {
       const original = this.read(f, reg, 4);
       this.write(f, reg, 4, 0xffffffff);
@@ -137,15 +134,15 @@ export class PciRoot {
         address: BigInt((original & 0xfffffff0) >>> 0), size: BigInt(((~mask) >>> 0) + 1),
       };
     } finally {
-      this.write(f, COMMAND, 2, command);
+      this.write(f, Reg.COMMAND, 2, command);
     }
   }
 
   /** The expansion ROM BAR: address (enable bit clear) and size, or undefined when absent. */
   romInfo(f: DeviceFunction): { address: number; size: number; enabled: boolean } | undefined {
-    const reg = (this.read(f, HEADER_TYPE, 1) & 0x7f) === 1 ? 0x38 : 0x30;
-    const command = this.read(f, COMMAND, 2);
-    this.write(f, COMMAND, 2, command & ~Command.MEMORY_SPACE);
+    const reg = this.romRegister(f);
+    const command = this.read(f, Reg.COMMAND, 2);
+    this.write(f, Reg.COMMAND, 2, command & ~Command.MEMORY_SPACE);
     try {
       const original = this.read(f, reg, 4);
       this.write(f, reg, 4, 0xfffff800);
@@ -155,24 +152,24 @@ export class PciRoot {
       if (mask === 0) return undefined;
       return { address: (original & 0xfffff800) >>> 0, size: ((~mask) >>> 0) + 1, enabled: (original & 1) === 1 };
     } finally {
-      this.write(f, COMMAND, 2, command);
+      this.write(f, Reg.COMMAND, 2, command);
     }
   }
 
   /** Programs a 32-bit memory (or IO) BAR; the type bits are read-only and stay. */
   setBar32(f: DeviceFunction, bar: number, address: number): void {
-    this.write(f, BAR0 + bar * 4, 4, address >>> 0);
+    this.write(f, Reg.BAR0 + bar * 4, 4, address >>> 0);
   }
 
   /** Programs a 64-bit BAR: lower dword, then upper (the order Linux uses; vpci moves it once). */
   setBar64(f: DeviceFunction, bar: number, address: bigint): void {
-    this.write(f, BAR0 + bar * 4, 4, Number(address & 0xffffffffn));
-    this.write(f, BAR0 + bar * 4 + 4, 4, Number((address >> 32n) & 0xffffffffn));
+    this.write(f, Reg.BAR0 + bar * 4, 4, Number(address & 0xffffffffn));
+    this.write(f, Reg.BAR0 + bar * 4 + 4, 4, Number((address >> 32n) & 0xffffffffn));
   }
 
   /** Programs the expansion ROM BAR's address, leaving its enable bit as `enable` says. */
   setRom(f: DeviceFunction, address: number, enable = false): void {
-    const reg = (this.read(f, HEADER_TYPE, 1) & 0x7f) === 1 ? 0x38 : 0x30;
+    const reg = this.romRegister(f);
     this.write(f, reg, 4, ((address & 0xfffff800) | (enable ? 1 : 0)) >>> 0);
   }
 }

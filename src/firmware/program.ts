@@ -2,20 +2,9 @@
 // Line. Nothing here decides anything; enumerate.ts has done that before the first write.
 import type { Allocation, AssignedWindow } from './allocate/index.js';
 import type { ConfigAccess } from './config-access.js';
-import { Command, PciRoot } from './pci-root.js';
+import { Command, Reg } from '../config/index.js';
+import { PciRoot } from './pci-root.js';
 import type { ScanNode } from './scan.js';
-
-const IO_BASE = 0x1c;
-const IO_LIMIT = 0x1d;
-const MEMORY_BASE = 0x20;
-const MEMORY_LIMIT = 0x22;
-const PREF_BASE = 0x24;
-const PREF_LIMIT = 0x26;
-const PREF_BASE_UPPER = 0x28;
-const PREF_LIMIT_UPPER = 0x2c;
-const IO_BASE_UPPER = 0x30;
-const IO_LIMIT_UPPER = 0x32;
-const INTERRUPT_LINE = 0x3c;
 
 const lo32 = (v: bigint): number => Number(v & 0xffffffffn);
 const hi32 = (v: bigint): number => Number((v >> 32n) & 0xffffffffn);
@@ -28,18 +17,18 @@ export function writeWindow(access: ConfigAccess, bdf: string, w: AssignedWindow
   const open = w.size > 0n;
   const last = w.base + w.size - 1n;
   if (w.kind === 'io') {
-    access.configWrite(bdf, IO_BASE, 1, open ? Number((w.base >> 8n) & 0xf0n) : 0xf0);
-    access.configWrite(bdf, IO_LIMIT, 1, open ? Number((last >> 8n) & 0xf0n) : 0x00);
-    access.configWrite(bdf, IO_BASE_UPPER, 2, open ? Number((w.base >> 16n) & 0xffffn) : 0);
-    access.configWrite(bdf, IO_LIMIT_UPPER, 2, open ? Number((last >> 16n) & 0xffffn) : 0);
+    access.configWrite(bdf, Reg.IO_BASE, 1, open ? Number((w.base >> 8n) & 0xf0n) : 0xf0);
+    access.configWrite(bdf, Reg.IO_LIMIT, 1, open ? Number((last >> 8n) & 0xf0n) : 0x00);
+    access.configWrite(bdf, Reg.IO_BASE_UPPER16, 2, open ? Number((w.base >> 16n) & 0xffffn) : 0);
+    access.configWrite(bdf, Reg.IO_LIMIT_UPPER16, 2, open ? Number((last >> 16n) & 0xffffn) : 0);
   } else if (w.kind === 'mem') {
-    access.configWrite(bdf, MEMORY_BASE, 2, open ? Number((w.base >> 16n) & 0xfff0n) : 0xfff0);
-    access.configWrite(bdf, MEMORY_LIMIT, 2, open ? Number((last >> 16n) & 0xfff0n) : 0);
+    access.configWrite(bdf, Reg.MEMORY_BASE, 2, open ? Number((w.base >> 16n) & 0xfff0n) : 0xfff0);
+    access.configWrite(bdf, Reg.MEMORY_LIMIT, 2, open ? Number((last >> 16n) & 0xfff0n) : 0);
   } else {
-    access.configWrite(bdf, PREF_BASE, 2, open ? Number((w.base >> 16n) & 0xfff0n) : 0xfff0);
-    access.configWrite(bdf, PREF_LIMIT, 2, open ? Number((lo32(last) >>> 16) & 0xfff0) : 0);
-    access.configWrite(bdf, PREF_BASE_UPPER, 4, open ? hi32(w.base) : 0xffffffff);
-    access.configWrite(bdf, PREF_LIMIT_UPPER, 4, open ? hi32(last) : 0);
+    access.configWrite(bdf, Reg.PREF_MEMORY_BASE, 2, open ? Number((w.base >> 16n) & 0xfff0n) : 0xfff0);
+    access.configWrite(bdf, Reg.PREF_MEMORY_LIMIT, 2, open ? Number((lo32(last) >>> 16) & 0xfff0) : 0);
+    access.configWrite(bdf, Reg.PREF_BASE_UPPER32, 4, open ? hi32(w.base) : 0xffffffff);
+    access.configWrite(bdf, Reg.PREF_LIMIT_UPPER32, 4, open ? hi32(last) : 0);
   }
 }
 
@@ -76,7 +65,7 @@ export function programAllocation(access: ConfigAccess, plan: ProgramPlan): void
   const allocated = new Map(plan.allocation.functions.map((f) => [f.bdf, f]));
   for (const [bdf, node] of plan.nodes) {
     const line = plan.lines.get(bdf);
-    if (line !== undefined) access.configWrite(bdf, INTERRUPT_LINE, 1, line);
+    if (line !== undefined) access.configWrite(bdf, Reg.INTERRUPT_LINE, 1, line);
     let enable = 0;
     const bars = [...(allocated.get(bdf)?.bars.map((b) => b.kind) ?? []), ...(plan.kept.get(bdf) ?? [])];
     if (bars.includes('io')) enable |= Command.IO_SPACE;

@@ -2,13 +2,12 @@
 // (pci_scan_bridge with assign-busses) do it: each bridge met gets the next free bus number as its
 // secondary bus, a temporary subordinate of the last usable bus so that config cycles reach
 // everything below while it is scanned, then the highest number used below it.
+import { Reg } from '../config/index.js';
 import { FirmwareError } from './errors.js';
 import type { ConfigAccess, DeviceFunction } from './config-access.js';
 import { bdfText } from './config-access.js';
 import { PciRoot } from './pci-root.js';
 import type { DeviceFunctionInfo } from './pci-root.js';
-
-const BUS_NUMBERS = 0x18;
 
 /** A function found by the scan; bridges carry their bus numbers and what sits below them. */
 export interface ScanNode {
@@ -53,12 +52,12 @@ export function scanBuses(access: ConfigAccess, segment = 0, rootBus = 0, maxBus
       }
       const secondary = next++;
       // Keep the secondary latency timer byte; primary, secondary, temporary subordinate.
-      const latency = access.configRead(node.bdf, BUS_NUMBERS + 3, 1);
-      access.configWrite(node.bdf, BUS_NUMBERS, 4, (bus | (secondary << 8) | (maxBus << 16) | (latency << 24)) >>> 0);
+      const latency = access.configRead(node.bdf, Reg.SEC_LATENCY_TIMER, 1);
+      access.configWrite(node.bdf, Reg.PRIMARY_BUS, 4, (bus | (secondary << 8) | (maxBus << 16) | (latency << 24)) >>> 0);
       node.secondary = secondary;
       node.children = scan(secondary, node);
       node.subordinate = next - 1;
-      access.configWrite(node.bdf, BUS_NUMBERS + 2, 1, node.subordinate);
+      access.configWrite(node.bdf, Reg.SUBORDINATE_BUS, 1, node.subordinate);
     }
     return nodes;
   };

@@ -1,5 +1,6 @@
 // Sizing: every function's BARs and ROM through the all-ones probe (PciRoot.barInfo, decode off
 // while probing), and every bridge's window capabilities, turned into the allocator's request tree.
+import { Reg, StatusBits } from '../config/index.js';
 import type { BarRequest, BridgeRequest, FunctionRequest } from './allocate/index.js';
 import type { ConfigAccess } from './config-access.js';
 import { PciRoot, takesTwoEntries } from './pci-root.js';
@@ -21,8 +22,6 @@ export interface SizedFunction {
   bars: (BarRequest & { address: bigint })[];
 }
 
-const IO_BASE = 0x1c;
-const PREF_BASE = 0x24;
 const PCIE_CAP = 0x10;
 const SLOT_CAPABILITIES = 0x14;
 const HOT_PLUG_CAPABLE = 1 << 6;
@@ -52,8 +51,8 @@ export function sizeFunction(root: PciRoot, node: ScanNode): SizedFunction {
 
 /** Finds a capability by id in the standard list; 0 when absent. Bounded against loops. */
 export function findCapability(access: ConfigAccess, bdf: string, id: number): number {
-  if ((access.configRead(bdf, 0x06, 2) & 0x10) === 0) return 0;
-  let ptr = access.configRead(bdf, 0x34, 1) & 0xfc;
+  if ((access.configRead(bdf, Reg.STATUS, 2) & StatusBits.CAP_LIST) === 0) return 0;
+  let ptr = access.configRead(bdf, Reg.CAPABILITY_LIST, 1) & 0xfc;
   for (let hops = 0; ptr >= 0x40 && hops < 48; hops++) {
     if (access.configRead(bdf, ptr, 1) === id) return ptr;
     ptr = access.configRead(bdf, ptr + 1, 1) & 0xfc;
@@ -67,11 +66,11 @@ export function findCapability(access: ConfigAccess, bdf: string, id: number): n
  * its base register takes a written value. A PCIe port with a hot-plug capable slot is hotplug.
  */
 export function bridgeTraits(access: ConfigAccess, bdf: string): Pick<BridgeRequest, 'io32' | 'prefetch64' | 'hasPrefetchWindow' | 'hotplug'> {
-  const io32 = (access.configRead(bdf, IO_BASE, 1) & 0xf) === 1;
-  const original = access.configRead(bdf, PREF_BASE, 4);
-  access.configWrite(bdf, PREF_BASE, 4, 0xfff0fff0);
-  const probed = access.configRead(bdf, PREF_BASE, 4);
-  access.configWrite(bdf, PREF_BASE, 4, original);
+  const io32 = (access.configRead(bdf, Reg.IO_BASE, 1) & 0xf) === 1;
+  const original = access.configRead(bdf, Reg.PREF_MEMORY_BASE, 4);
+  access.configWrite(bdf, Reg.PREF_MEMORY_BASE, 4, 0xfff0fff0);
+  const probed = access.configRead(bdf, Reg.PREF_MEMORY_BASE, 4);
+  access.configWrite(bdf, Reg.PREF_MEMORY_BASE, 4, original);
   const hasPrefetchWindow = (probed & 0xfff0fff0) !== 0;
   const prefetch64 = hasPrefetchWindow && (original & 0xf) === 1;
   let hotplug = false;
