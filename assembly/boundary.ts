@@ -9,6 +9,16 @@ import { barHandler as addBarHandler, barSize as sizeOfBar, barBase as baseOfBar
 import { regfileValid } from "./dispatch/regfile";
 import { doorbellValid } from "./dispatch/doorbell";
 
+import { configWrite as storeConfigWrite } from "./config/store";
+import { irqQueued } from "./irq/events";
+
+/** The embedder's config write: returns the number of queued interrupt events, as the MMIO and
+ * IO writes do (a write to Command or an MSI/MSI-X register can queue some). */
+export function configWrite(seg: u32, bus: u32, dev: u32, fn: u32, reg: u32, size: i32, value: u32): u32 {
+  storeConfigWrite(seg, bus, dev, fn, reg, size, value);
+  return irqQueued();
+}
+
 let conv: u64 = 0;
 function toU64(v: f64): bool {
   if (!(v >= 0.0 && v < 18446744073709551616.0) || Math.floor(v) != v) return false;

@@ -7,11 +7,11 @@ import { initConfigPorts } from "./dispatch/config-mechanisms";
 initConfigPorts();
 
 export {
-  addFunction, addFunctionBelow, removeFunction, loadPlanes, configRead, configWrite, planeByte,
+  addFunction, addFunctionBelow, removeFunction, loadPlanes, configRead, planeByte,
   slotAt, slotAddress, slotParent,
 } from "./config/store";
 export {
-  setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,
+  configWrite, setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,
 } from "./boundary";
 export { mmioRead, mmioReadHigh, mmioWrite, mmioRead32, mmioWrite32, ioRead, ioWrite } from "./dispatch/access";
 export { barAttach, barKind, barMapped, barRegion } from "./dispatch/bar-mapper";
@@ -26,6 +26,10 @@ export { hostMailbox } from "./dispatch/host";
 export {
   replayBatch, batchAddress, resultsAddress, statusAddress, mismatchAddress, batchCapacity,
 } from "./dispatch/replay";
+
+export {
+  irqAttach, intxSet, intxRoute, intxRouteOf, lineLevel, msiSignal, msixSignal, irqQueued, irqDrain,
+} from "./irq/index";
 
 export {
   ramAdd, ramRemove, ramBase, ramSize, ramAddress, ramCount,

@@ -1,8 +1,8 @@
 // Typed wrapper over the Wasm core's exports. It converts numbers at the boundary (results to
 // unsigned with >>> 0), copies bytes through the staging area, and serves the core's one import
 // (a call to a TypeScript device model); it holds no PCI logic.
-import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../src/core/backend.js';
-import { BATCH_CAPACITY, RECORD_BYTES } from '../src/core/backend.js';
+import type { CoreBackend, HostAccess, RawEffect, RawEvent, RawIrqEvent, RegionInfo } from '../src/core/backend.js';
+import { BATCH_CAPACITY, Irq, RECORD_BYTES } from '../src/core/backend.js';
 import { WasmDma } from './wasm-dma.js';
 import type { VpciDmaExports } from './wasm-dma.js';
 
@@ -19,15 +19,24 @@ export interface VpciWasmExports extends VpciDmaExports {
   loadPlanes(slot: number): number;
   planeByte(slot: number, plane: number, offset: number): number;
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number;
-  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): void;
+  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number;
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   mmioRead(addr: number, size: number): number;
   mmioRead32(addr: number, size: number): number;
-  mmioWrite32(addr: number, size: number, value: number, high: number): void;
+  mmioWrite32(addr: number, size: number, value: number, high: number): number;
   mmioReadHigh(): number;
-  mmioWrite(addr: number, size: number, value: number, high: number): void;
+  mmioWrite(addr: number, size: number, value: number, high: number): number;
   ioRead(port: number, size: number): number;
-  ioWrite(port: number, size: number, value: number): void;
+  ioWrite(port: number, size: number, value: number): number;
+  irqAttach(slot: number): number;
+  intxSet(slot: number, level: number): number;
+  intxRoute(seg: number, device: number, pin: number, gsi: number): number;
+  intxRouteOf(seg: number, device: number, pin: number): number;
+  msiSignal(slot: number, vector: number): number;
+  msixSignal(slot: number, vector: number): number;
+  lineLevel(gsi: number): number;
+  irqQueued(): number;
+  irqDrain(max: number): number;
   barAttach(slot: number): number;
   barKind(slot: number, bar: number): number;
   barMapped(slot: number, bar: number): number;
@@ -146,8 +155,8 @@ export class WasmCore implements CoreBackend {
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number {
     return this.x.configRead(seg, bus, dev, fn, reg, size) >>> 0;
   }
-  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): void {
-    this.x.configWrite(seg, bus, dev, fn, reg, size, value);
+  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number {
+    return this.x.configWrite(seg, bus, dev, fn, reg, size, value) >>> 0;
   }
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
     return this.x.setEcam(seg, base, busStart, busEnd);
@@ -159,15 +168,14 @@ export class WasmCore implements CoreBackend {
   mmioReadHigh(): number {
     return this.x.mmioReadHigh() >>> 0;
   }
-  mmioWrite(addr: number, size: number, value: number, high: number): void {
-    if ((addr >>> 0) === addr) this.x.mmioWrite32(addr, size, value, high);
-    else this.x.mmioWrite(addr, size, value, high);
+  mmioWrite(addr: number, size: number, value: number, high: number): number {
+    return ((addr >>> 0) === addr ? this.x.mmioWrite32(addr, size, value, high) : this.x.mmioWrite(addr, size, value, high)) >>> 0;
   }
   ioRead(port: number, size: number): number {
     return this.x.ioRead(port, size) >>> 0;
   }
-  ioWrite(port: number, size: number, value: number): void {
-    this.x.ioWrite(port, size, value);
+  ioWrite(port: number, size: number, value: number): number {
+    return this.x.ioWrite(port, size, value) >>> 0;
   }
   barAttach(slot: number): number {
     return this.x.barAttach(slot);
@@ -208,6 +216,49 @@ export class WasmCore implements CoreBackend {
   }
   counterValue(counter: number): number {
     return this.x.counterValue(counter);
+  }
+  irqAttach(slot: number): number {
+    return this.x.irqAttach(slot);
+  }
+  intxSet(slot: number, level: number): number {
+    return this.x.intxSet(slot, level);
+  }
+  intxRoute(seg: number, device: number, pin: number, gsi: number): number {
+    return this.x.intxRoute(seg, device, pin, gsi);
+  }
+  intxRouteOf(seg: number, device: number, pin: number): number {
+    return this.x.intxRouteOf(seg, device, pin) >>> 0;
+  }
+  msiSignal(slot: number, vector: number): number {
+    return this.x.msiSignal(slot, vector);
+  }
+  msixSignal(slot: number, vector: number): number {
+    return this.x.msixSignal(slot, vector);
+  }
+  lineLevel(gsi: number): number {
+    return this.x.lineLevel(gsi) >>> 0;
+  }
+  irqQueued(): number {
+    return this.x.irqQueued() >>> 0;
+  }
+  irqDrain(): RawIrqEvent[] {
+    const all: RawIrqEvent[] = [];
+    for (;;) {
+      const n = this.x.irqDrain(0xffffffff) >>> 0;
+      if (n === 0) return all;
+      const v = new DataView(this.x.memory.buffer, this.staging, STAGING);
+      for (let i = 0; i < n; i++) {
+        const at = i * Irq.RECORD_BYTES;
+        const kind = v.getUint32(at, true);
+        const line = kind === Irq.KIND_LINE;
+        all.push({
+          kind, slot: v.getInt32(at + 4, true),
+          gsi: line ? v.getUint32(at + 8, true) : 0, level: line ? v.getUint32(at + 12, true) : 0,
+          address: line ? 0 : v.getUint32(at + 12, true), addressHigh: line ? 0 : v.getUint32(at + 16, true),
+          data: line ? 0 : v.getUint32(at + 8, true),
+        });
+      }
+    }
   }
   countInvalid(): void {
     this.x.countInvalid();

@@ -38,6 +38,9 @@ export const BLOCK_SIZE: u32 = PLANES_SIZE + PLANE_SIZE / 4;
  * config routing follows it whether or not the bridge's BARs are attached. */
 export const HOOK_BARS: u8 = 1;
 export const HOOK_BRIDGE: u8 = 2;
+/** MSI Message Control and Mask Bits dwords; the MSI-X Message Control dword (irq/index.ts). */
+export const HOOK_MSI: u8 = 3;
+export const HOOK_MSIX: u8 = 4;
 /** The dword of a type 1 header holding primary, secondary and subordinate bus numbers. */
 export const BUS_NUMBERS_DWORD: u32 = 6;
 

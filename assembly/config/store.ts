@@ -127,6 +127,11 @@ export function mastering(slot: i32): bool {
   return true;
 }
 
+/** The device number of a valid slot on the bus it sits on (physical: not the bus number). */
+export function deviceOf(slot: i32): u32 {
+  return slotValid(slot) ? (homeOf(slot) >> 3) & 0x1f : 0;
+}
+
 /** The segment of a valid slot. */
 export function segmentOf(slot: i32): u32 {
   return slotValid(slot) ? homeOf(slot) >> 24 : 0;

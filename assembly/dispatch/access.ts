@@ -3,7 +3,7 @@
 import { regionLookup, regionBase, regionSize, SPACE_MMIO, SPACE_IO } from "./region-table";
 import {
   kindOf, datumOf, subOffsetOf, countRead, countWrite, bump,
-  KIND_ECAM, KIND_CF8, KIND_CFC, KIND_BAR, KIND_REGFILE, KIND_DOORBELL, KIND_HOST,
+  KIND_ECAM, KIND_CF8, KIND_CFC, KIND_BAR, KIND_REGFILE, KIND_DOORBELL, KIND_HOST, KIND_MSIX_TABLE, KIND_MSIX_PBA,
   C_ABORT_MMIO_READ, C_ABORT_MMIO_WRITE, C_ABORT_IO_READ, C_ABORT_IO_WRITE, C_INVALID, C_HOST_ERROR,
 } from "./regions";
 import { ecamAccess, cf8Access, cfcAccess } from "./config-mechanisms";
@@ -11,6 +11,8 @@ import { regfileRead, regfileWrite } from "./regfile";
 import { doorbellWrite, doorbellCount } from "./doorbell";
 import { hostCall, hostResult } from "./host";
 import { onesFor } from "../config/layout";
+import { msixTableAccess, msixPbaAccess } from "../irq/msix";
+import { irqQueued } from "../irq/events";
 
 export const STATUS_OK: u8 = 0;
 export const STATUS_ABORT: u8 = 1;
@@ -74,6 +76,8 @@ export function access(space: u32, addr: u64, size: i32, write: bool, value: u64
     }
     return write ? 0 : hostResult() & onesOf(size);
   }
+  if (kind == KIND_MSIX_TABLE) return msixTableAccess(<i32>datumOf(id), offset, size, write, value);
+  if (kind == KIND_MSIX_PBA) return msixPbaAccess(<i32>datumOf(id), offset, size, write, value);
   // KIND_BAR: a BAR with no handler reads zero and ignores writes.
   return 0;
 }
@@ -107,12 +111,14 @@ export function mmioRead(addr: f64, size: i32): u32 {
   return <u32>v;
 }
 
-export function mmioWrite(addr: f64, size: i32, value: u32, high: u32): void {
+/** Writes return the number of queued interrupt events, so the embedder knows when to drain. */
+export function mmioWrite(addr: f64, size: i32, value: u32, high: u32): u32 {
   if (!convertAddress(addr)) {
     bump(C_INVALID);
-    return;
+    return irqQueued();
   }
   access(SPACE_MMIO, convAddr, size, true, (<u64>high << 32) | <u64>value);
+  return irqQueued();
 }
 
 /** mmioRead for an address below 2^32: no float checks or conversion on the way in. */
@@ -123,15 +129,17 @@ export function mmioRead32(addr: u32, size: i32): u32 {
 }
 
 /** mmioWrite for an address below 2^32. */
-export function mmioWrite32(addr: u32, size: i32, value: u32, high: u32): void {
+export function mmioWrite32(addr: u32, size: i32, value: u32, high: u32): u32 {
   access(SPACE_MMIO, <u64>addr, size, true, (<u64>high << 32) | <u64>value);
+  return irqQueued();
 }
 
 export function ioRead(port: u32, size: i32): u32 {
   return <u32>access(SPACE_IO, <u64>port, size, false, 0);
 }
 
-export function ioWrite(port: u32, size: i32, value: u32): void {
+export function ioWrite(port: u32, size: i32, value: u32): u32 {
   access(SPACE_IO, <u64>port, size, true, <u64>value);
+  return irqQueued();
 }
 

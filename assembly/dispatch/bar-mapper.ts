@@ -192,6 +192,21 @@ export function barHandler(slot: i32, bar: u32, offset: u64, length: u64, kind: 
   return <i32>id;
 }
 
+/** Removes a handler region from BAR `bar`'s list, unmapping and freeing it (a failed attach). */
+export function barHandlerRemove(slot: i32, bar: u32, id: u32): void {
+  if (!barAttached(slot) || bar >= <u32>ENTRIES) return;
+  const e = entryOf(slot, bar);
+  let at = load<u32>(e, 24);
+  if (at == id) {
+    store<u32>(e, nextOf(id), 24);
+  } else {
+    while (at != 0 && nextOf(at) != id) at = nextOf(at);
+    if (at == 0) return;
+    setNext(at, nextOf(id));
+  }
+  freeRegion(id);
+}
+
 // Target of the last computation.
 let tValid: bool = false;
 let tBase: u64 = 0;

@@ -3,14 +3,21 @@
 import { barOnWrite, barDetach, HOOK_BARS } from "./bar-mapper";
 import { bridgeOnWrite, HOOK_BRIDGE } from "./bridges";
 import { dmaSlotReleased } from "../dma/index";
+import { irqCommandWritten, irqMsiWritten, irqMsixWritten, irqRelease } from "../irq/index";
+import { HOOK_MSI, HOOK_MSIX } from "../config/layout";
 
 export function runHook(hook: u8, slot: i32, reg: u32): void {
   if (hook == HOOK_BARS) barOnWrite(slot, reg);
   else if (hook == HOOK_BRIDGE) bridgeOnWrite(slot, reg);
+  else if (hook == HOOK_MSI) irqMsiWritten(slot);
+  else if (hook == HOOK_MSIX) irqMsixWritten(slot);
+  // Command (dword 1) carries the BAR or bridge hook; INTx gating follows it as well.
+  if ((reg >> 2) == 1) irqCommandWritten(slot);
 }
 
 /** A function is going away: every mechanism drops what it holds for the slot. */
 export function releaseHooks(slot: i32): void {
+  irqRelease(slot);
   barDetach(slot);
   dmaSlotReleased(slot);
 }

@@ -19,6 +19,9 @@ export const KIND_REGFILE: u32 = 5;
 export const KIND_DOORBELL: u32 = 6;
 /** A TypeScript device model, reached through the host import. */
 export const KIND_HOST: u32 = 7;
+/** An MSI-X table or PBA inside a BAR (irq/msix.ts); datum = the function's slot. */
+export const KIND_MSIX_TABLE: u32 = 8;
+export const KIND_MSIX_PBA: u32 = 9;
 
 export const PRIORITY_BAR: u32 = 10;
 export const PRIORITY_BAR_HANDLER: u32 = 20;
@@ -134,10 +137,12 @@ export function regionBar(id: u32): u32 {
   return id == 0 || id > MAX_REGION_ID ? 0 : barOf(id);
 }
 
-// Global counters: master aborts per space and direction, invalid accesses, host errors.
+// Global counters: master aborts per space and direction, invalid accesses, host errors, drops.
 //   0 mmio reads  1 mmio writes  2 io reads  3 io writes  4 invalid  5 host errors
-const counters: usize = heap.alloc(8 * 8);
-memory.fill(counters, 0, 8 * 8);
+//   6 dropped doorbell events  7 dropped effects  8 dropped interrupt events
+const COUNTERS: u32 = 9;
+const counters: usize = heap.alloc(<usize>COUNTERS * 8);
+memory.fill(counters, 0, <usize>COUNTERS * 8);
 export const C_ABORT_MMIO_READ: u32 = 0;
 export const C_ABORT_MMIO_WRITE: u32 = 1;
 export const C_ABORT_IO_READ: u32 = 2;
@@ -146,6 +151,7 @@ export const C_INVALID: u32 = 4;
 export const C_HOST_ERROR: u32 = 5;
 export const C_DROPPED_EVENTS: u32 = 6;
 export const C_DROPPED_EFFECTS: u32 = 7;
+export const C_DROPPED_IRQS: u32 = 8;
 
 // @ts-ignore: decorator
 @inline export function bump(counter: u32): void {
@@ -154,7 +160,7 @@ export const C_DROPPED_EFFECTS: u32 = 7;
 }
 
 export function counterValue(counter: u32): f64 {
-  return counter < 8 ? <f64>load<u64>(counters + (<usize>counter << 3)) : 0;
+  return counter < COUNTERS ? <f64>load<u64>(counters + (<usize>counter << 3)) : 0;
 }
 
 /** For the embedder's own rejections (bad size or address before the core): one counter path. */

@@ -34,15 +34,16 @@ export interface CoreBackend {
   /** One raw plane byte (0 config, 1 wmask, 2 w1c), for tests and snapshots. */
   planeByte(slot: number, plane: number, offset: number): number;
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number;
-  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): void;
+  /** Returns the number of interrupt events queued after the write (as mmioWrite and ioWrite do). */
+  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number;
   /** Maps segment `seg`'s ECAM window at `base` (1 MiB aligned) for buses busStart..busEnd. */
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   /** Low 32 bits of an MMIO read; the high half of an 8-byte read is in mmioReadHigh(). */
   mmioRead(addr: number, size: number): number;
   mmioReadHigh(): number;
-  mmioWrite(addr: number, size: number, value: number, high: number): void;
+  mmioWrite(addr: number, size: number, value: number, high: number): number;
   ioRead(port: number, size: number): number;
-  ioWrite(port: number, size: number, value: number): void;
+  ioWrite(port: number, size: number, value: number): number;
 
   // --- The trap dispatcher (regions, BAR mappings, handlers, batch replay) ---
   /** Reads a function's BAR layout from its planes, gives its BARs region ids and maps what is enabled. */
@@ -65,6 +66,22 @@ export interface CoreBackend {
   countInvalid(): void;
   eventsDrain(): RawEvent[];
   effectsDrain(): RawEffect[];
+  // --- Interrupts (INTx lines, MSI, MSI-X; /tmp spec: assembly/irq/DESIGN.md) ---
+  /** Reads the function's pin and MSI/MSI-X capabilities, maps the MSI-X table and PBA; after barAttach. */
+  irqAttach(slot: number): number;
+  /** A device model drives its INTx pin (level !== 0 asserts). */
+  intxSet(slot: number, level: number): number;
+  /** Routing table entry: root-bus device (0-31) and pin (1-4) of a segment to a GSI (GSI_NONE unroutes). */
+  intxRoute(seg: number, device: number, pin: number, gsi: number): number;
+  intxRouteOf(seg: number, device: number, pin: number): number;
+  /** Signals MSI / MSI-X vector k: 0 delivered, IrqResult.PENDING, or a negative Status. */
+  msiSignal(slot: number, vector: number): number;
+  msixSignal(slot: number, vector: number): number;
+  /** A line's reference count (0 = deasserted). */
+  lineLevel(gsi: number): number;
+  irqQueued(): number;
+  /** Every queued interrupt event, oldest first (the queue is emptied). */
+  irqDrain(): RawIrqEvent[];
   /** Called for every access to a HOST region; set by the bus. */
   hostAccess: HostAccess;
   /** A fresh view of the batch record area (BATCH_CAPACITY records of 24 bytes). */
@@ -77,14 +94,35 @@ export interface CoreBackend {
 
 /** Region kinds, the same numbers as assembly/dispatch/regions.ts. */
 export const RegionKind = {
-  FREE: 0, ECAM: 1, CF8: 2, CFC: 3, BAR: 4, REGFILE: 5, DOORBELL: 6, HOST: 7,
+  FREE: 0, ECAM: 1, CF8: 2, CFC: 3, BAR: 4, REGFILE: 5, DOORBELL: 6, HOST: 7, MSIX_TABLE: 8, MSIX_PBA: 9,
 } as const;
 
 /** Global counters, the same numbers as assembly/dispatch/regions.ts. */
 export const CounterIndex = {
   ABORT_MMIO_READ: 0, ABORT_MMIO_WRITE: 1, ABORT_IO_READ: 2, ABORT_IO_WRITE: 3,
-  INVALID: 4, HOST_ERROR: 5, DROPPED_EVENTS: 6, DROPPED_EFFECTS: 7,
+  INVALID: 4, HOST_ERROR: 5, DROPPED_EVENTS: 6, DROPPED_EFFECTS: 7, DROPPED_IRQS: 8,
 } as const;
+
+/** Interrupt constants, the same numbers as assembly/irq/layout.ts. */
+export const Irq = {
+  MAX_GSI: 1024,
+  GSI_NONE: 0xffff,
+  CAPACITY: 4096,
+  RECORD_BYTES: 24,
+  HOOK_MSI: 3,
+  HOOK_MSIX: 4,
+  KIND_LINE: 1,
+  KIND_MESSAGE: 2,
+} as const;
+
+/** A positive signal result: the vector was masked and is now pending. */
+export const IrqResult = { DELIVERED: 0, PENDING: 1 } as const;
+
+/**
+ * An interrupt event: a line changing level (kind 1: gsi, level; slot -1) or a message (kind 2:
+ * slot, address low/high, data).
+ */
+export interface RawIrqEvent { kind: number; slot: number; gsi: number; level: number; address: number; addressHigh: number; data: number }
 
 export const BATCH_CAPACITY = 16384;
 export const RECORD_BYTES = 24;
@@ -128,8 +166,10 @@ export const Status = {
   EXISTS: -2,
   FULL: -3,
   NOT_FOUND: -4,
-  /** A domain still has functions attached. */
+  /** A domain still has functions attached; a bridge still has functions below it. */
   BUSY: -5,
+  /** MSI or MSI-X signalled while the capability is not enabled. */
+  DISABLED: -6,
 } as const;
 
 /** Core limits (assembly/config/layout.ts holds the same numbers). */
@@ -154,6 +194,7 @@ export function statusText(status: number): string {
     case Status.FULL: return 'table full';
     case Status.NOT_FOUND: return 'not found';
     case Status.BUSY: return 'in use';
+    case Status.DISABLED: return 'not enabled';
     default: return `status ${status}`;
   }
 }

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadWasmCore } from '../../bindings/load.js';
-import type { CoreBackend } from '../../src/core/backend.js';
+import type { CoreBackend, RawIrqEvent } from '../../src/core/backend.js';
 import { TsCore } from '../../src/core/ts/ts-core.js';
 
 async function cores(): Promise<CoreBackend[]> {
@@ -103,7 +103,16 @@ type CoreOp =
   | { op: 'mmioRead'; addr: number; size: number }
   | { op: 'mmioWrite'; addr: number; size: number; value: number; high: number }
   | { op: 'ioRead'; port: number; size: number }
-  | { op: 'ioWrite'; port: number; size: number; value: number };
+  | { op: 'ioWrite'; port: number; size: number; value: number }
+  | { op: 'addBelow'; bridge: number; dev: number; fn: number; size: number }
+  | { op: 'where'; slot: number }
+  | { op: 'barAttach'; slot: number }
+  | { op: 'irqAttach'; slot: number }
+  | { op: 'intxSet'; slot: number; level: number }
+  | { op: 'intxRoute'; seg: number; device: number; pin: number; gsi: number }
+  | { op: 'signal'; msix: boolean; slot: number; vector: number }
+  | { op: 'lineLevel'; gsi: number }
+  | { op: 'irqDrain' };
 
 const HOSTILE = [NaN, Infinity, -Infinity, -1, -0.5, 0.5, 1.5, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53, 2 ** 64, -(2 ** 31), 1e300];
 const small = (max: number) => fc.oneof({ weight: 12, arbitrary: fc.nat(max) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE) });
@@ -130,6 +139,16 @@ function coreOpsArb(): fc.Arbitrary<CoreOp[]> {
     { weight: 6, arbitrary: fc.record({ op: fc.constant('mmioWrite' as const), addr: fc.oneof(baseArb, fc.tuple(baseArb, fc.nat(0x1ffffff)).map(([b, o]) => b + o)), size: anySize, value: u32, high: u32 }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('ioRead' as const), port: fc.oneof(fc.integer({ min: 0xcf6, max: 0xd01 }), fc.constantFrom(...HOSTILE)), size: anySize }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('ioWrite' as const), port: fc.oneof(fc.integer({ min: 0xcf6, max: 0xd01 }), fc.constantFrom(...HOSTILE)), size: anySize, value: u32 }) },
+    // Bridges and interrupts: random planes make random headers and capability chains.
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('addBelow' as const), bridge: small(8), dev: small(31), fn: small(7), size: fc.constantFrom(256, 4096, 0, ...HOSTILE) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('where' as const), slot: small(8) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('barAttach' as const), slot: small(8) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('irqAttach' as const), slot: small(8) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('intxSet' as const), slot: small(8), level: small(2) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('intxRoute' as const), seg: small(17), device: small(33), pin: small(5), gsi: fc.oneof(small(1100), fc.constant(0xffff)) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('signal' as const), msix: fc.boolean(), slot: small(8), vector: small(2100) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('lineLevel' as const), gsi: small(1100) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('irqDrain' as const) }) },
   );
   return fc.array(op, { maxLength: 300, size: 'max' });
 }
@@ -163,12 +182,30 @@ function applyCore(core: CoreBackend, o: CoreOp): number | undefined {
     case 'planeByte': return core.planeByte(o.slot, o.plane, o.offset);
     case 'setEcam': return core.setEcam(o.seg, o.base, o.busStart, o.busEnd);
     case 'configRead': return core.configRead(o.seg, o.bus, o.dev, o.fn, o.reg, o.size);
-    case 'configWrite': core.configWrite(o.seg, o.bus, o.dev, o.fn, o.reg, o.size, o.value); return undefined;
+    case 'configWrite': return core.configWrite(o.seg, o.bus, o.dev, o.fn, o.reg, o.size, o.value);
     case 'mmioRead': return core.mmioRead(o.addr, o.size) * 2 ** 32 + core.mmioReadHigh();
-    case 'mmioWrite': core.mmioWrite(o.addr, o.size, o.value, o.high); return undefined;
+    case 'mmioWrite': return core.mmioWrite(o.addr, o.size, o.value, o.high);
     case 'ioRead': return core.ioRead(o.port, o.size);
-    case 'ioWrite': core.ioWrite(o.port, o.size, o.value); return undefined;
+    case 'ioWrite': return core.ioWrite(o.port, o.size, o.value);
+    case 'addBelow': return core.addFunctionBelow(o.bridge, o.dev, o.fn, o.size);
+    case 'where': return core.slotAddress(o.slot) * 8192 + (core.slotParent(o.slot) + 1);
+    case 'barAttach': return core.barAttach(o.slot);
+    case 'irqAttach': return core.irqAttach(o.slot);
+    case 'intxSet': return core.intxSet(o.slot, o.level);
+    case 'intxRoute': return core.intxRoute(o.seg, o.device, o.pin, o.gsi) * 65536 + core.intxRouteOf(o.seg, o.device, o.pin);
+    case 'signal': return o.msix ? core.msixSignal(o.slot, o.vector) : core.msiSignal(o.slot, o.vector);
+    case 'lineLevel': return core.lineLevel(o.gsi);
+    case 'irqDrain': return hashEvents(core.irqDrain());
   }
+}
+
+/** A number standing for a drained event list, so results compare with Object.is. */
+function hashEvents(events: RawIrqEvent[]): number {
+  let h = events.length;
+  for (const e of events) {
+    for (const v of [e.kind, e.slot, e.gsi, e.level, e.address, e.addressHigh, e.data]) h = (Math.imul(h, 31) + (v | 0)) | 0;
+  }
+  return h;
 }
 
 describe('core entry points', () => {

@@ -4,6 +4,7 @@ import type { HostAccess } from '../backend.js';
 import { onesFor } from '../backend.js';
 import type { ConfigMechanisms } from './config-mechanisms.js';
 import type { Doorbells } from './doorbell.js';
+import type { Interrupts } from './irq.js';
 import type { Regfiles } from './regfile.js';
 import { SPACE_IO, SPACE_MMIO } from './region-table.js';
 import type { RegionTable } from './region-table.js';
@@ -33,6 +34,7 @@ export class Dispatcher {
     private readonly mech: ConfigMechanisms,
     private readonly regfiles: Regfiles,
     private readonly doorbells: Doorbells,
+    private readonly irq: Interrupts,
   ) {}
 
   /** One access; the value read is left in `out` (lo, hi). */
@@ -108,6 +110,12 @@ export class Dispatcher {
         }
         return;
       }
+      case Kind.MSIX_TABLE:
+        this.irq.tableAccess(r.datum[id], offset, size, write, lo, hi, out);
+        return;
+      case Kind.MSIX_PBA:
+        this.irq.pbaAccess(r.datum[id], offset, size, write, out);
+        return;
       default:
         return; // a BAR with no handler reads zero and ignores writes
     }

@@ -161,6 +161,25 @@ export class BarMapper {
     return id;
   }
 
+  /**
+   * Undoes handler(): unlinks region `id` from its BAR's handler chain and frees it. Used when a
+   * mechanism registering several handlers (MSI-X table + PBA) fails half-way.
+   */
+  removeHandler(slot: number, bar: number, id: number): void {
+    if (!this.attached(slot) || bar >= ENTRIES || id === 0) return;
+    const e = this.tables[slot]![bar];
+    if (e.firstHandler === id) {
+      e.firstHandler = this.regions.next[id];
+    } else {
+      let prev = e.firstHandler;
+      while (prev !== 0 && this.regions.next[prev] !== id) prev = this.regions.next[prev];
+      if (prev === 0) return;
+      this.regions.next[prev] = this.regions.next[id];
+    }
+    this.regions.next[id] = 0;
+    this.regions.free(id);
+  }
+
   private computeTarget(slot: number, bar: number, kind: number, size: number): void {
     const command = this.store.view(slot).getUint16(4, true);
     this.tValid = false;

@@ -101,6 +101,11 @@ export class ConfigStore {
     return true;
   }
 
+  /** The device number of a slot on the bus it sits on (physical, not the bus number); 0 for no slot. */
+  devOf(slot: number): number {
+    return this.slotValid(slot) ? this.devfns[slot] >> 3 : 0;
+  }
+
   segmentOf(slot: number): number {
     return this.slotValid(slot) ? this.segs[slot] : 0;
   }

@@ -5,6 +5,8 @@ import { MAX_REGION_ID } from './region-table.js';
 
 export const Kind = {
   FREE: 0, ECAM: 1, CF8: 2, CFC: 3, BAR: 4, REGFILE: 5, DOORBELL: 6, HOST: 7,
+  /** An MSI-X table or PBA inside a BAR, served by the interrupt core (irq.ts); datum = slot. */
+  MSIX_TABLE: 8, MSIX_PBA: 9,
 } as const;
 
 export const PRIORITY_BAR = 10;
@@ -13,8 +15,11 @@ export const PRIORITY_CONFIG = 250;
 
 export const Counter = {
   ABORT_MMIO_READ: 0, ABORT_MMIO_WRITE: 1, ABORT_IO_READ: 2, ABORT_IO_WRITE: 3,
-  INVALID: 4, HOST_ERROR: 5, DROPPED_EVENTS: 6, DROPPED_EFFECTS: 7,
+  INVALID: 4, HOST_ERROR: 5, DROPPED_EVENTS: 6, DROPPED_EFFECTS: 7, DROPPED_IRQS: 8,
 } as const;
+
+/** Size of the global counter block (one past the last Counter). */
+export const COUNTERS = 9;
 
 const IDS = MAX_REGION_ID + 1;
 
@@ -28,7 +33,7 @@ export class Regions {
   readonly writes = new Float64Array(IDS);
   readonly length = new Float64Array(IDS);
   readonly next = new Uint32Array(IDS);
-  readonly counters = new Float64Array(8);
+  readonly counters = new Float64Array(COUNTERS);
 
   constructor(private readonly table: RegionTable) {}
 

@@ -1,18 +1,19 @@
 // The pure-TypeScript core: the same numeric interface as the Wasm core. Every argument is first
 // coerced exactly as the Wasm boundary coerces it (ToInt32 for i32/u32 parameters, none for f64),
 // so both cores see the same numbers and give the same results for any input.
-import type { CoreBackend, HostAccess, RawEffect, RawEvent, RegionInfo } from '../backend.js';
-import { Status, onesFor } from '../backend.js';
+import type { CoreBackend, HostAccess, RawEffect, RawEvent, RawIrqEvent, RegionInfo } from '../backend.js';
+import { Irq, Status, onesFor } from '../backend.js';
 import { ConfigStore } from './config-store.js';
 import { ConfigMechanisms } from './config-mechanisms.js';
 import { RegionTable, MAX_PRIORITY, SPACE_IO, SPACE_MMIO, MAX_REGION_ID } from './region-table.js';
-import { Regions, Kind, Counter } from './regions.js';
+import { Regions, Kind, Counter, COUNTERS } from './regions.js';
 import { Effects } from './effects.js';
 import { Doorbells } from './doorbell.js';
 import { Regfiles } from './regfile.js';
 import { BarMapper, HOOK_BARS } from './bar-mapper.js';
 import { Bridges, HOOK_BRIDGE } from './bridges.js';
 import { Dispatcher } from './access.js';
+import { Interrupts } from './irq.js';
 import { DmaTranslator } from './dma/index.js';
 
 const TWO64 = 18446744073709551616;
@@ -32,17 +33,25 @@ export class TsCore implements CoreBackend {
   private readonly regfiles = new Regfiles();
   private readonly mech = new ConfigMechanisms(this.store, this.table, this.regions);
   private readonly bars = new BarMapper(this.store, this.table, this.regions, this.effects, new Bridges(this.store));
-  private readonly dispatcher = new Dispatcher(this.table, this.regions, this.mech, this.regfiles, this.doorbells);
+  private readonly irq = new Interrupts(this.store, this.bars, this.regions);
+  private readonly dispatcher = new Dispatcher(this.table, this.regions, this.mech, this.regfiles, this.doorbells, this.irq);
   readonly dma = new DmaTranslator(this.store);
   private readonly out = { lo: 0, hi: 0 };
   private readHigh = 0;
 
   constructor() {
+    // See runHook / releaseHooks in assembly/dispatch/hooks.ts. Command's dword keeps its BAR or
+    // bridge hook; every write to it then re-evaluates INTx (Interrupt Disable, PCI 3.0 §6.2.2).
     this.store.runHook = (hook, slot, reg) => {
       if (hook === HOOK_BARS) this.bars.onWrite(slot, reg);
       else if (hook === HOOK_BRIDGE) this.bridgeWritten(slot, reg);
+      else if (hook === Irq.HOOK_MSI) this.irq.msiWritten(slot);
+      else if (hook === Irq.HOOK_MSIX) this.irq.msixWritten(slot);
+      if (reg >>> 2 === 1) this.irq.commandWritten(slot);
     };
     this.store.releaseHooks = (slot) => {
+      // The line reference goes first; barDetach then frees the MSI-X handler regions.
+      this.irq.release(slot);
       this.bars.detach(slot);
       this.dma.dmaSlotReleased(slot);
     };
@@ -96,8 +105,9 @@ export class TsCore implements CoreBackend {
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number {
     return this.store.configRead(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, reg >>> 0, size | 0);
   }
-  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): void {
+  configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number {
     this.store.configWrite(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, reg >>> 0, size | 0, value >>> 0);
+    return this.irq.queued();
   }
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
     base = +base;
@@ -119,20 +129,22 @@ export class TsCore implements CoreBackend {
   mmioReadHigh(): number {
     return this.readHigh;
   }
-  mmioWrite(addr: number, size: number, value: number, high: number): void {
+  mmioWrite(addr: number, size: number, value: number, high: number): number {
     addr = +addr;
     if (!isU64(addr)) {
       this.regions.bump(Counter.INVALID);
-      return;
+      return this.irq.queued();
     }
     this.dispatcher.access(SPACE_MMIO, addr, size | 0, true, value >>> 0, high >>> 0, this.out);
+    return this.irq.queued();
   }
   ioRead(port: number, size: number): number {
     this.dispatcher.access(SPACE_IO, port >>> 0, size | 0, false, 0, 0, this.out);
     return this.out.lo;
   }
-  ioWrite(port: number, size: number, value: number): void {
+  ioWrite(port: number, size: number, value: number): number {
     this.dispatcher.access(SPACE_IO, port >>> 0, size | 0, true, value >>> 0, 0, this.out);
+    return this.irq.queued();
   }
 
   barAttach(slot: number): number {
@@ -199,7 +211,7 @@ export class TsCore implements CoreBackend {
   }
   counterValue(counter: number): number {
     counter >>>= 0;
-    return counter < 8 ? this.regions.counters[counter] : 0;
+    return counter < COUNTERS ? this.regions.counters[counter] : 0;
   }
   countInvalid(): void {
     this.regions.bump(Counter.INVALID);
@@ -220,6 +232,36 @@ export class TsCore implements CoreBackend {
       all.push(...part);
     }
   }
+
+  // --- Interrupts (irq.ts): i32 slot / level / vector, u32 seg / device / pin / gsi, as in Wasm.
+  irqAttach(slot: number): number {
+    return this.irq.attach(slot | 0);
+  }
+  intxSet(slot: number, level: number): number {
+    return this.irq.intxSet(slot | 0, level | 0);
+  }
+  intxRoute(seg: number, device: number, pin: number, gsi: number): number {
+    return this.irq.intxRoute(seg >>> 0, device >>> 0, pin >>> 0, gsi >>> 0);
+  }
+  intxRouteOf(seg: number, device: number, pin: number): number {
+    return this.irq.intxRouteOf(seg >>> 0, device >>> 0, pin >>> 0);
+  }
+  msiSignal(slot: number, vector: number): number {
+    return this.irq.msiSignal(slot | 0, vector | 0);
+  }
+  msixSignal(slot: number, vector: number): number {
+    return this.irq.msixSignal(slot | 0, vector | 0);
+  }
+  lineLevel(gsi: number): number {
+    return this.irq.lineLevel(gsi >>> 0);
+  }
+  irqQueued(): number {
+    return this.irq.queued();
+  }
+  irqDrain(): RawIrqEvent[] {
+    return this.irq.drain();
+  }
+
   batchRecords(): Uint8Array {
     return this.dispatcher.records;
   }

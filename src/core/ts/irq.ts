@@ -1,0 +1,458 @@
+// TypeScript twin of assembly/irq/: INTx lines, MSI and MSI-X, with the same results and the same
+// event order as the Wasm core for every input. Keep the two in step.
+//
+// INTx: a function's pin reaches a line (GSI) through the swizzle at every bridge above it
+// (PCI-to-PCI Bridge 1.2 §9.1: pin' = (pin - 1 + device) mod 4 + 1) and then the platform's
+// routing table (like ACPI _PRT). Lines are level-triggered and shared, so each holds a reference
+// count and only its 0->1 and 1->0 changes are queued. Interrupt Disable (Command bit 10, PCI 3.0
+// §6.2.2) and an enabled MSI / MSI-X capability stop a function driving its line; Interrupt Status
+// (Status bit 3, §6.2.3) follows the device model's level regardless.
+//
+// MSI (PCI 3.0 §6.8.1) is served from the config plane itself (the mask and pending bits live
+// there). MSI-X (§6.8.2) has its table and PBA in a BAR: the core keeps them per slot and serves
+// them through two BAR handler regions, so they move with the BAR.
+import type { RawIrqEvent } from '../backend.js';
+import { Irq, IrqResult, Limits, Status, onesFor } from '../backend.js';
+import type { BarMapper } from './bar-mapper.js';
+import type { ConfigStore } from './config-store.js';
+import type { Pair } from './access.js';
+import { Counter, Kind } from './regions.js';
+import type { Regions } from './regions.js';
+
+const { MAX_GSI, GSI_NONE, CAPACITY, KIND_LINE, KIND_MESSAGE, HOOK_MSI, HOOK_MSIX } = Irq;
+const F = Limits.functions;
+const CAP_MSI = 0x05;
+const CAP_MSIX = 0x11;
+const COMMAND_INTX_DISABLE = 0x400;
+const STATUS_INTERRUPT = 0x08;
+const MSIX_ENABLE = 0x8000;
+const MSIX_FUNCTION_MASK = 0x4000;
+
+/** Bytes of the PBA of an n-entry table: one bit per entry, in whole qwords (§6.8.2.10). */
+function pbaBytes(n: number): number {
+  return ((n + 63) >>> 6) << 3;
+}
+
+/** Table and PBA accesses must be aligned dwords or qwords (PCI 3.0 §6.8.2.6, §6.8.2.9). */
+function validAccess(offset: number, size: number, bytes: number): boolean {
+  return ((size === 4 && offset % 4 === 0) || (size === 8 && offset % 8 === 0)) && offset + size <= bytes;
+}
+
+function readOnes(size: number, out: Pair): void {
+  out.lo = onesFor(size);
+  out.hi = size === 8 ? 0xffffffff : 0;
+}
+
+/** Where a function's MSI registers are, from Message Control (read live: the guest changes it). */
+interface MsiLayout {
+  enabled: boolean;
+  vectors: number;
+  perVectorMask: boolean;
+  addressLow: number;
+  addressHigh: number;
+  data: number;
+  maskReg: number;
+  pendingReg: number;
+}
+
+export class Interrupts {
+  // Per slot.
+  private readonly attachedFlag = new Uint8Array(F);
+  private readonly pin = new Uint8Array(F);
+  private readonly asserted = new Uint8Array(F);
+  private readonly contributed = new Uint16Array(F).fill(GSI_NONE);
+  private readonly msiCap = new Uint8Array(F);
+  private readonly msixCap = new Uint8Array(F);
+  private readonly msixSize = new Uint16Array(F);
+  /** MSI-X table (N * 16 bytes) followed by the PBA, per slot. */
+  private readonly msixStore: (DataView | undefined)[] = new Array(F);
+  // Lines and routing: seg * 128 + device * 4 + (pin - 1) -> GSI.
+  private readonly counts = new Uint32Array(MAX_GSI);
+  private readonly routes = new Uint16Array(Limits.segments * 128).fill(GSI_NONE);
+  // The event ring: kind, slot, and three words (line: gsi, level; message: data, address lo/hi).
+  private readonly qKind = new Uint8Array(CAPACITY);
+  private readonly qSlot = new Int32Array(CAPACITY);
+  private readonly qA = new Uint32Array(CAPACITY);
+  private readonly qB = new Uint32Array(CAPACITY);
+  private readonly qC = new Uint32Array(CAPACITY);
+  private head = 0;
+  private count = 0;
+  private readonly m: MsiLayout = {
+    enabled: false, vectors: 1, perVectorMask: false, addressLow: 0, addressHigh: 0, data: 0, maskReg: 0, pendingReg: 0,
+  };
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly bars: BarMapper,
+    private readonly regions: Regions,
+  ) {}
+
+  /** Whether irqAttach has run for a valid slot (any number is safe). */
+  attached(slot: number): boolean {
+    return Number.isInteger(slot) && slot >= 0 && slot < F && this.store.sizeOf(slot) !== 0 && this.attachedFlag[slot] === 1;
+  }
+
+  private cfg8(slot: number, reg: number): number {
+    return this.store.block(slot)[reg];
+  }
+  private cfg16(slot: number, reg: number): number {
+    return this.store.view(slot).getUint16(reg, true);
+  }
+  private cfg32(slot: number, reg: number): number {
+    return this.store.view(slot).getUint32(reg, true);
+  }
+
+  /**
+   * The first capability with `id` in the standard list from 0x34 (PCI 3.0 §6.7), or 0. Bounded
+   * against hostile planes: at most 48 hops, pointers masked to dwords, below 0x40 ends the list.
+   */
+  private findCapability(slot: number, id: number): number {
+    // No list unless Status says there is one (PCI 3.0 §6.2.3 bit 4, §6.7).
+    if ((this.cfg16(slot, 0x06) & 0x10) === 0) return 0;
+    let p = this.cfg8(slot, 0x34) & 0xfc;
+    for (let hops = 0; p >= 0x40 && hops < 48; hops++) {
+      if (this.cfg8(slot, p) === id) return p;
+      p = this.cfg8(slot, p + 1) & 0xfc;
+    }
+    return 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Attach and release
+
+  /** Reads pin and capabilities, maps the MSI-X table and PBA into their BAR, hooks the controls. */
+  attach(slot: number): number {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < F) || this.store.sizeOf(slot) === 0) return Status.NOT_FOUND;
+    if (this.attachedFlag[slot] === 1) return Status.EXISTS;
+    let pin = this.cfg8(slot, 0x3d);
+    if (pin > 4) pin = 0;
+    const msi = this.findCapability(slot, CAP_MSI);
+    const msix = this.findCapability(slot, CAP_MSIX);
+    let n = 0;
+    if (msix !== 0) {
+      n = (this.cfg16(slot, msix + 2) & 0x7ff) + 1;
+      const table = this.cfg32(slot, msix + 4);
+      const pba = this.cfg32(slot, msix + 8);
+      const tableBar = table & 7;
+      const pbaBar = pba & 7;
+      const tableId = this.bars.handler(slot, tableBar, (table & ~7) >>> 0, n * 16, Kind.MSIX_TABLE, slot);
+      if (tableId < 0) return tableId;
+      const pbaId = this.bars.handler(slot, pbaBar, (pba & ~7) >>> 0, pbaBytes(n), Kind.MSIX_PBA, slot);
+      if (pbaId < 0) {
+        this.bars.removeHandler(slot, tableBar, tableId);
+        return pbaId;
+      }
+      // At reset every entry is masked (Vector Control bit 0 set) and nothing is pending (§6.8.2.9).
+      const bytes = n * 16 + pbaBytes(n);
+      let st = this.msixStore[slot];
+      if (st === undefined || st.byteLength < bytes) st = this.msixStore[slot] = new DataView(new ArrayBuffer(bytes));
+      new Uint8Array(st.buffer, 0, bytes).fill(0);
+      for (let k = 0; k < n; k++) st.setUint32(k * 16 + 12, 1, true);
+    }
+    this.attachedFlag[slot] = 1;
+    this.pin[slot] = pin;
+    this.asserted[slot] = 0;
+    this.contributed[slot] = GSI_NONE;
+    this.msiCap[slot] = msi;
+    this.msixCap[slot] = msix;
+    this.msixSize[slot] = n;
+    const hooks = this.store.hooks[slot]!;
+    if (msi !== 0) {
+      const l = this.msiLayout(slot, msi);
+      hooks[msi >> 2] = HOOK_MSI;
+      if (l.perVectorMask) hooks[l.maskReg >> 2] = HOOK_MSI;
+    }
+    if (msix !== 0) hooks[msix >> 2] = HOOK_MSIX;
+    return Status.OK;
+  }
+
+  /** The function goes away: drop its line reference (before the slot is freed) and forget it. */
+  release(slot: number): void {
+    if (!this.attached(slot)) return;
+    const held = this.contributed[slot];
+    if (held !== GSI_NONE) this.dec(held);
+    this.contributed[slot] = GSI_NONE;
+    this.asserted[slot] = 0;
+    this.attachedFlag[slot] = 0;
+    this.msiCap[slot] = 0;
+    this.msixCap[slot] = 0;
+    this.msixSize[slot] = 0;
+    // The MSI-X regions are handler regions of the BAR: barDetach frees them.
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // INTx
+
+  private inc(gsi: number): void {
+    if (++this.counts[gsi] === 1) this.queue(KIND_LINE, -1, gsi, 1, 0);
+  }
+
+  private dec(gsi: number): void {
+    if (--this.counts[gsi] === 0) this.queue(KIND_LINE, -1, gsi, 0, 0);
+  }
+
+  private messagesEnabled(slot: number): boolean {
+    const msi = this.msiCap[slot];
+    const msix = this.msixCap[slot];
+    return (msi !== 0 && (this.cfg16(slot, msi + 2) & 1) !== 0) || (msix !== 0 && (this.cfg16(slot, msix + 2) & MSIX_ENABLE) !== 0);
+  }
+
+  /** The line a pin reaches: swizzled at each bridge up to the root bus (§9.1), then routed. */
+  private gsiOf(slot: number, pin: number): number {
+    let p = pin;
+    let s = slot;
+    for (let parent = this.store.parentOf(s); parent >= 0; parent = this.store.parentOf(s)) {
+      p = ((p - 1 + this.store.devOf(s)) % 4) + 1;
+      s = parent;
+    }
+    return this.routes[this.store.segmentOf(s) * 128 + this.store.devOf(s) * 4 + (p - 1)];
+  }
+
+  /** Brings the slot's line reference in step with its level, pin, Command and message enables. */
+  private reevaluate(slot: number): void {
+    const pin = this.pin[slot];
+    let want: number = GSI_NONE;
+    if (this.asserted[slot] !== 0 && pin >= 1 && pin <= 4 && (this.cfg16(slot, 4) & COMMAND_INTX_DISABLE) === 0 && !this.messagesEnabled(slot)) {
+      want = this.gsiOf(slot, pin);
+    }
+    const held = this.contributed[slot];
+    if (want === held) return;
+    if (held !== GSI_NONE) this.dec(held);
+    if (want !== GSI_NONE) this.inc(want);
+    this.contributed[slot] = want;
+  }
+
+  /** A device model drives its pin; Interrupt Status (Status bit 3) follows the level at once. */
+  intxSet(slot: number, level: number): number {
+    if (!this.attached(slot)) return Status.NOT_FOUND;
+    if (this.pin[slot] === 0) return Status.RANGE;
+    const on = level !== 0;
+    this.asserted[slot] = on ? 1 : 0;
+    const block = this.store.block(slot);
+    block[6] = on ? block[6] | STATUS_INTERRUPT : block[6] & ~STATUS_INTERRUPT;
+    this.reevaluate(slot);
+    return Status.OK;
+  }
+
+  /** Sets one routing entry; every attached function is re-evaluated (a held line may move). */
+  intxRoute(seg: number, device: number, pin: number, gsi: number): number {
+    if (!(seg < Limits.segments && device <= 31 && pin >= 1 && pin <= 4 && (gsi < MAX_GSI || gsi === GSI_NONE))) return Status.RANGE;
+    this.routes[seg * 128 + device * 4 + (pin - 1)] = gsi;
+    for (let s = 0; s < this.store.slotLimit; s++) {
+      if (this.attached(s)) this.reevaluate(s);
+    }
+    return Status.OK;
+  }
+
+  intxRouteOf(seg: number, device: number, pin: number): number {
+    if (!(seg < Limits.segments && device <= 31 && pin >= 1 && pin <= 4)) return GSI_NONE;
+    return this.routes[seg * 128 + device * 4 + (pin - 1)];
+  }
+
+  lineLevel(gsi: number): number {
+    return gsi < MAX_GSI ? this.counts[gsi] : 0;
+  }
+
+  /** Any write to Command's dword (after the BAR / bridge handler): Interrupt Disable may have changed. */
+  commandWritten(slot: number): void {
+    if (this.attached(slot)) this.reevaluate(slot);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // MSI (PCI 3.0 §6.8.1)
+
+  private msiLayout(slot: number, cap: number): MsiLayout {
+    const control = this.cfg16(slot, cap + 2);
+    const mmc = (control >> 1) & 7;
+    const mme = (control >> 4) & 7;
+    const is64 = (control & 0x80) !== 0;
+    const dataReg = cap + (is64 ? 12 : 8);
+    const m = this.m;
+    m.enabled = (control & 1) !== 0;
+    m.vectors = 1 << Math.min(mme, mmc, 5);
+    m.perVectorMask = (control & 0x100) !== 0;
+    m.addressLow = this.cfg32(slot, cap + 4);
+    m.addressHigh = is64 ? this.cfg32(slot, cap + 8) : 0;
+    m.data = this.cfg16(slot, dataReg);
+    m.maskReg = dataReg + 4;
+    m.pendingReg = dataReg + 8;
+    return m;
+  }
+
+  /** Message Data's low log2(n) bits carry the vector number (§6.8.1.8). */
+  private msiSend(slot: number, l: MsiLayout, k: number): void {
+    this.queue(KIND_MESSAGE, slot, ((l.data & ~(l.vectors - 1)) | k) >>> 0, l.addressLow, l.addressHigh);
+  }
+
+  msiSignal(slot: number, vector: number): number {
+    if (!this.attached(slot)) return Status.NOT_FOUND;
+    const cap = this.msiCap[slot];
+    if (cap === 0) return Status.NOT_FOUND;
+    const l = this.msiLayout(slot, cap);
+    if (!l.enabled) return Status.DISABLED;
+    if (vector < 0 || vector >= l.vectors) return Status.RANGE;
+    const view = this.store.view(slot);
+    if (l.perVectorMask && ((view.getUint32(l.maskReg, true) >>> vector) & 1) !== 0) {
+      // A masked vector is held as a Pending bit (read-only to the guest: set in the plane directly).
+      view.setUint32(l.pendingReg, (view.getUint32(l.pendingReg, true) | (1 << vector)) >>> 0, true);
+      return IrqResult.PENDING;
+    }
+    this.msiSend(slot, l, vector);
+    return IrqResult.DELIVERED;
+  }
+
+  /** After a write to Message Control or the Mask Bits: INTx gating, then send what is now unmasked. */
+  msiWritten(slot: number): void {
+    if (!this.attached(slot)) return;
+    this.reevaluate(slot);
+    const cap = this.msiCap[slot];
+    if (cap === 0) return;
+    const l = this.msiLayout(slot, cap);
+    if (!l.enabled || !l.perVectorMask) return;
+    const view = this.store.view(slot);
+    for (let k = 0; k < l.vectors; k++) {
+      const pending = view.getUint32(l.pendingReg, true);
+      if (((pending >>> k) & 1) === 0 || ((view.getUint32(l.maskReg, true) >>> k) & 1) !== 0) continue;
+      view.setUint32(l.pendingReg, (pending & ~(1 << k)) >>> 0, true);
+      this.msiSend(slot, l, k);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // MSI-X (PCI 3.0 §6.8.2)
+
+  private msixControl(slot: number): number {
+    return this.cfg16(slot, this.msixCap[slot] + 2);
+  }
+
+  private entryMasked(t: DataView, k: number): boolean {
+    return (t.getUint32(k * 16 + 12, true) & 1) !== 0;
+  }
+
+  private pbaBit(t: DataView, n: number, k: number): boolean {
+    return ((t.getUint8(n * 16 + (k >>> 3)) >>> (k & 7)) & 1) !== 0;
+  }
+
+  private setPbaBit(t: DataView, n: number, k: number, on: boolean): void {
+    const at = n * 16 + (k >>> 3);
+    const bit = 1 << (k & 7);
+    t.setUint8(at, on ? t.getUint8(at) | bit : t.getUint8(at) & ~bit);
+  }
+
+  private msixSend(slot: number, t: DataView, k: number): void {
+    const e = k * 16;
+    this.queue(KIND_MESSAGE, slot, t.getUint32(e + 8, true), t.getUint32(e, true), t.getUint32(e + 4, true));
+  }
+
+  /** Sends entry k if it is pending and neither the function nor the entry masks it any more. */
+  private msixRelease(slot: number, k: number): void {
+    const c = this.msixControl(slot);
+    if ((c & MSIX_ENABLE) === 0 || (c & MSIX_FUNCTION_MASK) !== 0) return;
+    const t = this.msixStore[slot]!;
+    const n = this.msixSize[slot];
+    if (!this.pbaBit(t, n, k) || this.entryMasked(t, k)) return;
+    this.setPbaBit(t, n, k, false);
+    this.msixSend(slot, t, k);
+  }
+
+  msixSignal(slot: number, vector: number): number {
+    if (!this.attached(slot) || this.msixCap[slot] === 0) return Status.NOT_FOUND;
+    const n = this.msixSize[slot];
+    if (vector < 0 || vector >= n) return Status.RANGE;
+    const c = this.msixControl(slot);
+    if ((c & MSIX_ENABLE) === 0) return Status.DISABLED;
+    const t = this.msixStore[slot]!;
+    if ((c & MSIX_FUNCTION_MASK) !== 0 || this.entryMasked(t, vector)) {
+      this.setPbaBit(t, n, vector, true);
+      return IrqResult.PENDING;
+    }
+    this.msixSend(slot, t, vector);
+    return IrqResult.DELIVERED;
+  }
+
+  /** After a write to MSI-X Message Control: INTx gating, then send every releasable pending vector. */
+  msixWritten(slot: number): void {
+    if (!this.attached(slot)) return;
+    this.reevaluate(slot);
+    if (this.msixCap[slot] === 0) return;
+    const n = this.msixSize[slot];
+    for (let k = 0; k < n; k++) this.msixRelease(slot, k);
+  }
+
+  /** One dword written to the table; Vector Control keeps only its mask bit (the rest is reserved). */
+  private tableDword(slot: number, t: DataView, offset: number, value: number): void {
+    if (offset % 16 !== 12) {
+      t.setUint32(offset, value, true);
+      return;
+    }
+    const was = t.getUint32(offset, true) & 1;
+    t.setUint32(offset, value & 1, true);
+    if (was === 1 && (value & 1) === 0) this.msixRelease(slot, offset >>> 4);
+  }
+
+  /** A guest access to the table region (`offset` inside it); the value read is left in `out`. */
+  tableAccess(slot: number, offset: number, size: number, write: boolean, lo: number, hi: number, out: Pair): void {
+    const t = this.attached(slot) && this.msixCap[slot] !== 0 ? this.msixStore[slot] : undefined;
+    if (t === undefined || !validAccess(offset, size, this.msixSize[slot] * 16)) {
+      if (!write) readOnes(size, out);
+      return;
+    }
+    if (write) {
+      // An 8-byte write over data + Vector Control stores the data first, then may release.
+      this.tableDword(slot, t, offset, lo >>> 0);
+      if (size === 8) this.tableDword(slot, t, offset + 4, hi >>> 0);
+      return;
+    }
+    out.lo = t.getUint32(offset, true);
+    out.hi = size === 8 ? t.getUint32(offset + 4, true) : 0;
+  }
+
+  /** A guest access to the PBA region: read-only, writes are ignored (§6.8.2.10). */
+  pbaAccess(slot: number, offset: number, size: number, write: boolean, out: Pair): void {
+    const t = this.attached(slot) && this.msixCap[slot] !== 0 ? this.msixStore[slot] : undefined;
+    const n = this.msixSize[slot] ?? 0;
+    if (t === undefined || !validAccess(offset, size, pbaBytes(n))) {
+      if (!write) readOnes(size, out);
+      return;
+    }
+    if (write) return;
+    out.lo = t.getUint32(n * 16 + offset, true);
+    out.hi = size === 8 ? t.getUint32(n * 16 + offset + 4, true) : 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The event queue (a bounded ring; a full queue drops the new event and counts it)
+
+  private queue(kind: number, slot: number, a: number, b: number, c: number): void {
+    if (this.count >= CAPACITY) {
+      this.regions.bump(Counter.DROPPED_IRQS);
+      return;
+    }
+    const i = (this.head + this.count) % CAPACITY;
+    this.qKind[i] = kind;
+    this.qSlot[i] = slot;
+    this.qA[i] = a;
+    this.qB[i] = b;
+    this.qC[i] = c;
+    this.count++;
+  }
+
+  queued(): number {
+    return this.count;
+  }
+
+  /** Every queued event, oldest first; the queue is emptied. */
+  drain(): RawIrqEvent[] {
+    const all: RawIrqEvent[] = [];
+    for (; this.count > 0; this.count--) {
+      const i = this.head;
+      this.head = (this.head + 1) % CAPACITY;
+      if (this.qKind[i] === KIND_LINE) {
+        all.push({ kind: KIND_LINE, slot: -1, gsi: this.qA[i], level: this.qB[i], address: 0, addressHigh: 0, data: 0 });
+      } else {
+        all.push({ kind: KIND_MESSAGE, slot: this.qSlot[i], gsi: 0, level: 0, address: this.qB[i], addressHigh: this.qC[i], data: this.qA[i] });
+      }
+    }
+    return all;
+  }
+}
