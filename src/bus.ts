@@ -7,11 +7,14 @@ import type { BackendKind, CoreBackend } from './core/backend.js';
 import { onesFor, statusText } from './core/backend.js';
 import { Dispatch } from './dispatch/dispatch.js';
 import { DmaService } from './dma/index.js';
+import { InterruptService, piixRoutes } from './interrupts/index.js';
+import type { InterruptSink } from './interrupts/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
 import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
+import { CapId, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
@@ -29,6 +32,11 @@ export interface BusOptions {
   readFile?: FileReader;
   /** Told when a TypeScript device model throws (the access completed as a master abort). */
   onError?: (error: unknown, info: AccessErrorInfo) => void;
+  /**
+   * Where interrupts go (INTx line changes, MSI/MSI-X messages), delivered synchronously; without
+   * one they queue for `bus.interrupts.poll()`. Also settable later: `bus.interrupts.setSink`.
+   */
+  interrupts?: InterruptSink;
 }
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
@@ -76,7 +84,9 @@ export async function createBus(options: BusOptions = {}): Promise<Bus> {
   const topology = isResolved(input) ? input
     : await resolveTopology(input, { source: options.source, readFile: options.readFile });
   const core: CoreBackend = backend === 'wasm' ? await loadWasmCore(options.wasm) : new TsCore();
-  return new Bus(core, topology, options.onError);
+  const bus = new Bus(core, topology, options.onError);
+  if (options.interrupts !== undefined) bus.interrupts.setSink(options.interrupts);
+  return bus;
 }
 
 /** The address a core's slotAddress() packs: seg << 16 | bus << 8 | dev << 3 | fn. */
@@ -95,6 +105,8 @@ export class Bus {
   private readonly dispatch: Dispatch;
   /** DMA on behalf of functions: guest RAM, IOMMU domains, transfers, the fault log. */
   readonly dma: DmaService;
+  /** Interrupts: INTx pins and routing, MSI and MSI-X signals, the sink they are delivered to. */
+  readonly interrupts: InterruptService;
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     for (const s of topology.segments) {
@@ -120,8 +132,27 @@ export class Bus {
       const status = core.barAttach(this.slots.get(f.path)!);
       if (status < 0) throw new TopologyError(topology.source, f.path, `cannot map the BARs: ${statusText(status)}`);
     }
+    // The INTx routing table goes in before any function is attached to the interrupt logic (a
+    // route change re-evaluates every attached function).
+    const interrupts = topology.interrupts ?? { routing: 'piix', routes: piixRoutes(topology.segments.map((s) => s.segment)) };
+    interrupts.routes.forEach((r, i) => {
+      const status = core.intxRoute(r.segment, r.device, r.pin, r.gsi);
+      if (status < 0) throw new TopologyError(topology.source, `interrupts.routing[${i}]`, `cannot route segment ${r.segment} device ${r.device} pin ${r.pin} to GSI ${r.gsi}: ${statusText(status)}`);
+    });
+    // Pins and MSI/MSI-X capabilities; the MSI-X table and PBA become handler regions of their BARs.
+    for (const f of topology.functions) {
+      const status = core.irqAttach(this.slots.get(f.path)!);
+      if (status < 0) {
+        const msix = walkCapabilities(f.planes.config).some((c) => c.id === CapId.MSIX);
+        throw new TopologyError(topology.source, f.path, `cannot attach the interrupts: ${statusText(status)}` +
+          (msix ? ' (the MSI-X table and PBA must each lie inside an implemented memory BAR)' : ''));
+      }
+    }
     this.dispatch = new Dispatch(core, topology, this.slots, onError);
-    this.dma = new DmaService(core, (bdf) => this.slotOfBdf(bdf), (slot) => this.paths.get(slot) ?? `slot ${slot}`);
+    const slotOf = (bdf: string) => this.slotOfBdf(bdf);
+    const pathOf = (slot: number) => this.paths.get(slot) ?? `slot ${slot}`;
+    this.dma = new DmaService(core, slotOf, pathOf);
+    this.interrupts = new InterruptService(core, slotOf, pathOf);
   }
 
   /**
@@ -210,9 +241,11 @@ export class Bus {
     return this.dispatch.regions();
   }
 
-  /** Runs access records (layout v1, docs/batch-records.md) inside the core. */
+  /** Runs access records (layout v1, docs/batch-records.md) inside the core; then delivers the interrupts they raised. */
   replay(records: Uint8Array): ReplayResult {
-    return this.dispatch.replay(records);
+    const result = this.dispatch.replay(records);
+    if (this.core.irqQueued() !== 0) this.interrupts.deliver();
+    return result;
   }
 
   /** 'wasm' or 'ts'. */
@@ -263,7 +296,7 @@ export class Bus {
   configWrite(bdf: string, offset: number, size: number, value: number): void {
     const a = this.target(bdf);
     if (!isSize(size, 4) || !isIndex(offset, 0xfff) || a === undefined) return;
-    this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value);
+    if (this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value) !== 0) this.interrupts.deliver();
   }
 
   /** An MMIO read of 1, 2, 4 or 8 bytes (8 returns a bigint). Nothing decoded: all ones. */
@@ -287,11 +320,10 @@ export class Bus {
       return;
     }
     const a = toAddress(addr);
-    if (typeof value === 'bigint') {
-      this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
-    } else {
-      this.core.mmioWrite(a, size, value >>> 0, size === 8 ? Math.floor(value / 4294967296) >>> 0 : 0);
-    }
+    const queued = typeof value === 'bigint'
+      ? this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn))
+      : this.core.mmioWrite(a, size, value >>> 0, size === 8 ? Math.floor(value / 4294967296) >>> 0 : 0);
+    if (queued !== 0) this.interrupts.deliver();
   }
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
@@ -309,7 +341,7 @@ export class Bus {
       this.core.countInvalid();
       return;
     }
-    this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value);
+    if (this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value) !== 0) this.interrupts.deliver();
   }
 
   /**

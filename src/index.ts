@@ -15,6 +15,7 @@ export * from './lspci/index.js';
 export * from './firmware/index.js';
 export type { DmaResult, DomainKind, RamOptions, MapOptions, SgElement, DmaFaultRecord, DmaStats } from './dma/index.js';
 export { DmaService } from './dma/index.js';
+export * from './interrupts/index.js';
 export type {
   RegionHandler, RegfileHandler, DoorbellHandler, DeviceModelHandler, RegionOptions, MappedRegion, RegionStats, BusStats,
   BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space,

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { POLICIES, runFirmware } from '../firmware/index.js';
 import type { PolicyName } from '../firmware/index.js';
+import type { Bus } from '../bus.js';
 import { enumerateText, firmwareOptions } from './enumerate-command.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
@@ -13,6 +14,15 @@ import { lspciText } from './lspci-command.js';
 interface DemoOptions extends BusCliOptions {
   policy: PolicyName;
   firmware: boolean;
+}
+
+/** One line on the bus's INTx routing (the topology's "interrupts"). */
+function routingText(bus: Bus): string {
+  const r = bus.topology.interrupts;
+  if (r === undefined || r.routing === 'piix') return 'INTx routing: piix (root device d, pin p -> GSI 10, 10, 11, 11 for (d + p - 1) mod 4)';
+  if (r.routing === 'none') return 'INTx routing: none (INTx reaches no interrupt line)';
+  const gsis = [...new Set(r.routes.map((e) => e.gsi))].sort((a, b) => a - b);
+  return `INTx routing: a table of ${r.routes.length} entr${r.routes.length === 1 ? 'y' : 'ies'} (GSI ${gsis.join(', ') || '-'})`;
 }
 
 export function demoCommand(): Command {
@@ -30,6 +40,7 @@ export function demoCommand(): Command {
             `${s.segment === 0 ? ', and ports 0xCF8/0xCFC' : ''}\n`
           : `  segment ${s.segment}: ports 0xCF8/0xCFC only\n`);
       }
+      out.write(`  ${routingText(bus)}\n`);
       const result = options.firmware ? runFirmware(bus, firmwareOptions({ ...options, hotplugBridges: 'capable', keep: true }, bus)) : undefined;
       let hidden = 0;
       for (const f of bus.functions()) {

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { addressMapSvg } from './address-map-chart.js';
 import type { Bus } from '../bus.js';
-import { DEFAULT_WINDOWS, POLICIES, formatResourceMap, runFirmware } from '../firmware/index.js';
+import { DEFAULT_WINDOWS, POLICIES, formatResourceMap, routeFromTable, runFirmware } from '../firmware/index.js';
 import type { FirmwareOptions, FirmwareResult, PolicyName, RootWindows } from '../firmware/index.js';
 import { formatTree } from '../lspci/index.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
@@ -39,6 +39,8 @@ export function firmwareOptions(o: EnumerateOptions, bus: Bus): FirmwareOptions 
     hotplugReserve: o.hotplugReserve ? parseReserves('--hotplug-reserve', o.hotplugReserve) : undefined,
     hotplugBridges: o.hotplugBridges,
     keepAssigned: o.keep,
+    // Interrupt Line from the bus's own INTx routing table (the topology's "interrupts").
+    irqRoute: routeFromTable(bus.interrupts),
   };
 }
 

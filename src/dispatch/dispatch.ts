@@ -16,6 +16,7 @@ const BAR_KIND_NAMES: Record<number, BarKindName> = { 1: 'io', 2: 'mem32', 3: 'm
 const KIND_NAMES: Record<number, RegionKindName> = {
   [RegionKind.ECAM]: 'ecam', [RegionKind.CF8]: 'cf8', [RegionKind.CFC]: 'cfc', [RegionKind.BAR]: 'bar',
   [RegionKind.REGFILE]: 'regfile', [RegionKind.DOORBELL]: 'doorbell', [RegionKind.HOST]: 'model',
+  [RegionKind.MSIX_TABLE]: 'msix-table', [RegionKind.MSIX_PBA]: 'msix-pba',
 };
 
 function isModel(h: RegionHandler): h is DeviceModelHandler {
@@ -172,6 +173,12 @@ export class Dispatch {
       return { name: `${bdf} ${bar === 6 ? 'ROM' : `BAR${bar}`}`, space: io ? 'io' : 'mmio', bdf };
     }
     if (known) return { ...known, bdf: slot >= 0 ? this.bdfBySlot.get(slot) : undefined };
+    if (kind === RegionKind.MSIX_TABLE || kind === RegionKind.MSIX_PBA) {
+      // The core maps a function's MSI-X table and PBA as handler regions of their BARs.
+      const bdf = this.bdfBySlot.get(slot) ?? `slot ${slot}`;
+      const io = bar < 6 && this.ioBar.get(slot)?.[bar] === true;
+      return { name: `${bdf} MSI-X ${kind === RegionKind.MSIX_TABLE ? 'table' : 'PBA'} (BAR${bar})`, space: io ? 'io' : 'mmio', bdf };
+    }
     if (kind === RegionKind.ECAM) return { name: `ECAM window ${id}`, space: 'mmio' };
     if (kind === RegionKind.CF8) return { name: 'CONFIG_ADDRESS 0xCF8', space: 'io' };
     if (kind === RegionKind.CFC) return { name: 'CONFIG_DATA 0xCFC', space: 'io' };
@@ -229,6 +236,7 @@ export class Dispatch {
       hostErrors: c(CounterIndex.HOST_ERROR),
       droppedEvents: c(CounterIndex.DROPPED_EVENTS),
       droppedEffects: c(CounterIndex.DROPPED_EFFECTS),
+      droppedIrqs: c(CounterIndex.DROPPED_IRQS),
     };
   }
 

@@ -36,7 +36,7 @@ export interface RegionOptions {
   name?: string;
 }
 
-export type RegionKindName = 'ecam' | 'cf8' | 'cfc' | 'bar' | 'regfile' | 'doorbell' | 'model';
+export type RegionKindName = 'ecam' | 'cf8' | 'cfc' | 'bar' | 'regfile' | 'doorbell' | 'model' | 'msix-table' | 'msix-pba';
 
 export interface MappedRegion {
   id: number;
@@ -71,6 +71,8 @@ export interface BusStats {
   hostErrors: number;
   droppedEvents: number;
   droppedEffects: number;
+  /** Interrupt events dropped because 4,096 were queued (no sink set and nobody polled). */
+  droppedIrqs: number;
 }
 
 export type BarKindName = 'io' | 'mem32' | 'mem64' | 'rom';

@@ -7,7 +7,7 @@ import { ArgumentError } from '../errors.js';
 import { allocate } from './allocate/index.js';
 import type { Allocation, AllocationRoot, PolicyName, ReservedRange, Reserves, RootWindows, Window } from './allocate/index.js';
 import type { ConfigAccess } from './config-access.js';
-import { piixRoute, swizzleToRoot } from './interrupt-routing.js';
+import { interruptLine, piixRoute, swizzleToRoot } from './interrupt-routing.js';
 import type { IrqRoute } from './interrupt-routing.js';
 import { PciRoot } from './pci-root.js';
 import { programAllocation } from './program.js';
@@ -54,7 +54,10 @@ export interface FirmwareOptions {
    * their windows are being laid out.
    */
   keepAssigned?: boolean;
-  /** Interrupt Line for a (root-bus device, swizzled pin); default: PIIX routing as SeaBIOS does it. */
+  /**
+   * Interrupt Line for a (root-bus device, swizzled pin, segment); default: PIIX routing as SeaBIOS
+   * does it. `routeFromTable(bus.interrupts)` writes the bus's own routing (what `vpci` does).
+   */
   irqRoute?: IrqRoute;
 }
 
@@ -109,7 +112,7 @@ export function runFirmware(access: ConfigAccess, options: FirmwareOptions = {})
       const lines = new Map<string, number>();
       for (const node of scan.all) {
         const at = swizzleToRoot(node);
-        if (at) lines.set(node.bdf, irqRoute(at.rootDevice, at.pin) & 0xff);
+        if (at) lines.set(node.bdf, interruptLine(irqRoute(at.rootDevice, at.pin, s.segment)));
       }
       const kept = new Map<string, string[]>();
       for (const node of scan.all) kept.set(node.bdf, sized.get(node)!.bars.filter((b) => keep(node, b)).map((b) => b.kind));

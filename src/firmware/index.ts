@@ -9,8 +9,8 @@ export type { FirmwareOptions, FirmwareResult } from './enumerate.js';
 export { formatResourceMap } from './resource-map.js';
 export type { ResourceMap, MapBar, MapWindow } from './resource-map.js';
 export { FirmwareError } from './errors.js';
-export { piixRoute, swizzleToRoot } from './interrupt-routing.js';
-export type { IrqRoute } from './interrupt-routing.js';
+export { piixRoute, swizzleToRoot, routeFromTable, interruptLine } from './interrupt-routing.js';
+export type { IrqRoute, RoutingTable } from './interrupt-routing.js';
 export type { ScanNode, ScanResult } from './scan.js';
 // The allocator's own BarKind adds 'rom' to the descriptor's (src/config): exported as ResourceKind.
 export { allocate, AllocationError, isBridge } from './allocate/index.js';

@@ -5,4 +5,5 @@ export { parseBdf, formatBdf } from './bdf.js';
 export type { FunctionAddress } from './bdf.js';
 export type {
   Topology, TopologyDevice, TemplateSpec, SegmentSpec, ResolvedTopology, ResolvedFunction, ResolvedSegment, FileReader,
+  InterruptsSpec, InterruptRouteSpec, ResolvedInterrupts,
 } from './types.js';

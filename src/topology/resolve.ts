@@ -1,6 +1,6 @@
 // Turns a topology (object or JSON text) into functions with built planes, validating everything
 // first: an error names the source, the field path and the problem, and nothing is half-built.
-import { buildPlanes, clonePlanes } from '../config/index.js';
+import { CapId, buildPlanes, clonePlanes, walkCapabilities } from '../config/index.js';
 import type { ConfigPlanes, TemplateSource, TemplateBarSize, FunctionDescriptor } from '../config/index.js';
 import { createFromModel } from '../devices/registry.js';
 import { DescriptorError, TopologyError } from '../errors.js';
@@ -10,8 +10,10 @@ import { formatBdf, formatDevFn, parseBdfOrReason, parseDevFnOrReason } from './
 import type { DevFn, FunctionAddress } from './bdf.js';
 import { normalizeNumbers, parseNumberOrReason } from './numbers.js';
 import type {
-  FileReader, ResolvedFunction, ResolvedSegment, ResolvedTopology, TemplateSpec, Topology, TopologyDevice,
+  FileReader, ResolvedFunction, ResolvedInterrupts, ResolvedSegment, ResolvedTopology, TemplateSpec, Topology, TopologyDevice,
 } from './types.js';
+import { MAX_GSI, piixRoutes } from '../interrupts/index.js';
+import type { IntxRoute } from '../interrupts/index.js';
 
 const SEGMENTS = 16;
 const DEFAULT_ECAM = { base: 0xb0000000, busStart: 0, busEnd: 255 };
@@ -42,6 +44,7 @@ export async function resolveTopology(input: Topology | string, options: Resolve
   if (topology.name !== undefined && typeof topology.name !== 'string') fail('name', 'must be a string');
 
   const segments = resolveSegments(topology, fail);
+  const interrupts = resolveInterrupts(topology, segments, fail);
   // First every device on its own: placement fields, id, name, planes.
   const placed: Placed[] = [];
   const byAddress = new Map<string, number>();
@@ -63,6 +66,7 @@ export async function resolveTopology(input: Topology | string, options: Resolve
     }
     if (device.name !== undefined && typeof device.name !== 'string') fail(`${path}.name`, 'must be a string');
     const built = await buildFunction(device, path, source, options.readFile, fail);
+    checkMsixPlacement(device, path, built, fail);
     placed.push({ ...p, built, headerType: built.planes.config[0x0e] & 0x7f });
   }
   const parents = linkParents(topology.devices, placed, byId, byAddress, fail);
@@ -95,7 +99,7 @@ export async function resolveTopology(input: Topology | string, options: Resolve
     if (device.id !== undefined) f.id = device.id;
     return f;
   });
-  return { name: topology.name ?? 'topology', source, segments, functions };
+  return { name: topology.name ?? 'topology', source, segments, functions, interrupts };
 }
 
 type Fail = (path: string, problem: string) => never;
@@ -287,6 +291,85 @@ function resolveSegments(topology: Topology, fail: (p: string, m: string) => nev
     out.push({ segment: s.segment, ecam: { base: b, busStart, busEnd } });
   });
   return out;
+}
+
+/**
+ * The MSI-X table and PBA must lie inside implemented BARs (PCI 3.0 §6.8.2.4-5): the core maps
+ * them as regions of those BARs, so a function whose structures point elsewhere cannot be built.
+ * Checked here so the error names the field; the bus's irqAttach refuses the same layouts.
+ */
+function checkMsixPlacement(device: TopologyDevice, path: string, built: Built, fail: Fail): void {
+  const config = built.planes.config;
+  const cap = walkCapabilities(config).find((c) => c.id === CapId.MSIX);
+  if (cap === undefined || cap.offset + 12 > config.length) return;
+  const view = new DataView(config.buffer, config.byteOffset, config.byteLength);
+  const entries = (view.getUint16(cap.offset + 2, true) & 0x7ff) + 1;
+  const index = device.descriptor?.capabilities?.findIndex((c) => c?.id === 'msix') ?? -1;
+  const where = device.descriptor !== undefined && index >= 0 ? `${path}.descriptor.capabilities[${index}]`
+    : device.template !== undefined ? `${path}.template` : `${path}.model`;
+  const parts = [
+    { what: 'table', reg: 4, bytes: entries * 16, field: 'table' },
+    { what: 'PBA', reg: 8, bytes: Math.ceil(entries / 64) * 8, field: 'pba' },
+  ];
+  for (const p of parts) {
+    const value = view.getUint32(cap.offset + p.reg, true);
+    const bir = value & 7;
+    const offset = (value & ~7) >>> 0;
+    const bar = built.barSizes.find((b) => b.index === bir && bir < 6);
+    const field = where.endsWith(']') ? `${where}.${p.field}Bar` : where;
+    if (bar === undefined) {
+      fail(field, `the MSI-X ${p.what} is in BAR ${bir}, which the function does not implement` +
+        (device.template !== undefined ? ' (a template needs its BAR sizes: barSizes or resourceFile)' : ''));
+    }
+    if (BigInt(offset) + BigInt(p.bytes) > bar!.size) {
+      fail(where.endsWith(']') ? `${where}.${p.field}Offset` : where,
+        `the MSI-X ${p.what} (0x${p.bytes.toString(16)} bytes at 0x${offset.toString(16)}) does not fit in BAR ${bir} (0x${bar!.size.toString(16)} bytes)`);
+    }
+  }
+}
+
+const ROUTE_KEYS = ['segment', 'device', 'pin', 'gsi'];
+
+/** The INTx routing table: "piix" (default), "none", or explicit entries, every field checked. */
+function resolveInterrupts(topology: Topology, segments: ResolvedSegment[], fail: Fail): ResolvedInterrupts {
+  const spec = topology.interrupts;
+  const piix = (): ResolvedInterrupts => ({ routing: 'piix', routes: piixRoutes(segments.map((s) => s.segment)) });
+  if (spec === undefined) return piix();
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail('interrupts', 'must be an object like { "routing": "piix" }');
+  for (const k of Object.keys(spec)) if (k !== 'routing') fail(`interrupts.${k}`, 'is not an interrupts field (routing)');
+  const routing = spec.routing;
+  if (routing === undefined || routing === 'piix') return piix();
+  if (routing === 'none') return { routing: 'none', routes: [] };
+  if (!Array.isArray(routing)) fail('interrupts.routing', `${JSON.stringify(routing)} is not "piix", "none" or an array of { segment, device, pin, gsi }`);
+  const routes: IntxRoute[] = [];
+  const seen = new Map<string, number>();
+  routing.forEach((entry, i) => {
+    const path = `interrupts.routing[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(path, 'must be an object { segment, device, pin, gsi }');
+    for (const k of Object.keys(entry)) if (!ROUTE_KEYS.includes(k)) fail(`${path}.${k}`, `is not a routing field (${ROUTE_KEYS.join(', ')})`);
+    const field = (k: 'segment' | 'device' | 'pin' | 'gsi', min: number, max: number, fallback?: number): number => {
+      const raw = entry[k];
+      if (raw === undefined) {
+        if (fallback !== undefined) return fallback;
+        return fail(`${path}.${k}`, 'is missing');
+      }
+      const v = parseNumberOrReason(raw);
+      if (typeof v === 'string') return fail(`${path}.${k}`, v);
+      if (typeof v === 'bigint' || v < min || v > max) return fail(`${path}.${k}`, `${String(raw)} is not ${min}..${max}`);
+      return v;
+    };
+    const segment = field('segment', 0, SEGMENTS - 1, 0);
+    if (!segments.some((s) => s.segment === segment)) fail(`${path}.segment`, `segment ${segment} is not declared in "segments"`);
+    const device = field('device', 0, 31);
+    const pin = field('pin', 1, 4);
+    const gsi = field('gsi', 0, MAX_GSI - 1);
+    const key = `${segment}:${device}:${pin}`;
+    const other = seen.get(key);
+    if (other !== undefined) fail(path, `segment ${segment} device ${device} pin ${pin} is already routed by interrupts.routing[${other}]`);
+    seen.set(key, i);
+    routes.push({ segment, device, pin, gsi });
+  });
+  return { routing: 'table', routes };
 }
 
 type Built = { kind: string; planes: ConfigPlanes; barSizes: { index: number; size: bigint }[] };

@@ -1,6 +1,7 @@
 // The topology: what functions exist where, and how config space is reached. Written in code or
 // as JSON (see README "Topology files"); numbers may be JSON numbers or "0x..." strings.
 import type { ConfigPlanes, FunctionDescriptor } from '../config/index.js';
+import type { IntxRoute } from '../interrupts/index.js';
 
 /** A template: a real config-space dump and the sizes of its BARs. */
 export interface TemplateSpec {
@@ -46,11 +47,34 @@ export interface SegmentSpec {
   ecam?: { base: number | string | bigint; buses?: [number, number] } | false;
 }
 
+/** A routing table entry: a root-bus device's pin to a GSI (numbers or "0x..." strings). */
+export interface InterruptRouteSpec {
+  /** Default 0. */
+  segment?: number | string;
+  /** Device number on a root bus of the segment, 0-31. */
+  device: number | string;
+  /** 1 = INTA .. 4 = INTD (after the swizzle through any bridges). */
+  pin: number | string;
+  /** 0-1023. */
+  gsi: number | string;
+}
+
+export interface InterruptsSpec {
+  /**
+   * INTx routing of the root buses' devices: "piix" (default: GSI 10, 10, 11, 11 for
+   * (device + pin - 1) mod 4, on every segment, as SeaBIOS sets up QEMU's i440fx), "none"
+   * (nothing routed: INTx reaches no line), or a table (entries not listed are not routed).
+   */
+  routing?: 'piix' | 'none' | InterruptRouteSpec[];
+}
+
 export interface Topology {
   name?: string;
   /** Default: segment 0 with an ECAM window at 0xB0000000 for buses 0-255. */
   segments?: SegmentSpec[];
   devices: TopologyDevice[];
+  /** Interrupt routing (default: PIIX routing on every segment). */
+  interrupts?: InterruptsSpec;
 }
 
 /** A function ready to load into a core. */
@@ -94,6 +118,16 @@ export interface ResolvedTopology {
   segments: ResolvedSegment[];
   /** Every function; a bridge always precedes the functions below it (otherwise topology order). */
   functions: ResolvedFunction[];
+  /**
+   * The INTx routing table the bus loads into the core: which kind the topology asked for and
+   * every entry (a resolved topology made by hand without it gets PIIX routing).
+   */
+  interrupts: ResolvedInterrupts;
+}
+
+export interface ResolvedInterrupts {
+  routing: 'piix' | 'none' | 'table';
+  routes: IntxRoute[];
 }
 
 /** Reads a file named by a topology (relative to it); given by the runtime adapter. */

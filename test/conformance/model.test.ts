@@ -8,7 +8,7 @@ import { createBus } from '../../src/bus.js';
 import { resolveTopology } from '../../src/topology/index.js';
 import { descriptorArb } from '../helpers/arbitraries.js';
 import { specMasks } from '../helpers/spec-model.js';
-import { BACKENDS, hex, poke, snapshot } from '../helpers/vpci.js';
+import { BACKENDS, hex, poke, snapshot, walkCaps } from '../helpers/vpci.js';
 
 const writeArb = fc.record({
   reg: fc.oneof({ weight: 8, arbitrary: fc.nat(0xff) }, { weight: 1, arbitrary: fc.nat(0xfff) }),
@@ -33,7 +33,17 @@ describe.each(BACKENDS)('random descriptors follow the specification write masks
           x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
           return x & 0xff;
         };
-        poke(bus, '00:01.0', 0, initial.map((v, i) => (noise === null ? v | m.c[i] : rnd())));
+        // MSI's Message Control says what the function implements (read-only, device-defined), so
+        // it keeps its bytes; its Pending Bits are the device's to change (the interrupt core sends
+        // and clears a pending vector the guest unmasks): the model reads them back.
+        const msi = walkCaps(bus, '00:01.0').filter((c) => c.id === 0x05).map((c) => c.offset);
+        const deviceOwned: number[] = [];
+        for (const cap of msi) {
+          const control = initial[cap + 2] | (initial[cap + 3] << 8);
+          if (control & 0x100) deviceOwned.push(...[0, 1, 2, 3].map((i) => cap + ((control & 0x80) ? 0x14 : 0x10) + i));
+        }
+        const keep = new Set(msi.flatMap((cap) => [cap + 2, cap + 3]));
+        poke(bus, '00:01.0', 0, initial.map((v, i) => (keep.has(i) ? v : noise === null ? v | m.c[i] : rnd())));
         const model = snapshot(bus, '00:01.0', size);
         // Every byte once with ones and zeros, then the random writes.
         const all = [
@@ -51,6 +61,7 @@ describe.each(BACKENDS)('random descriptors follow the specification write masks
               ? bus.configRead('00:01.0', at, 1)
               : (((model[at] & ~m.w[at]) | (v & m.w[at])) & ~(v & m.c[at])) & 0xff;
           }
+          for (const at of deviceOwned) model[at] = bus.configRead('00:01.0', at, 1);
           const lane = w.reg & ~3;
           if (lane < size) {
             const got = bus.configRead('00:01.0', lane, 4);

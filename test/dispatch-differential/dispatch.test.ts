@@ -144,8 +144,30 @@ class Harness {
     this.bars = allBars(w);
     this.model = new MappingModel(w, this.bars);
     this.fixed = w.regions().filter((r) => r.bdf === undefined).map((r) => ({ space: r.space, base: r.base, size: r.size }));
-    for (const r of w.stats().regions) this.priority.set(r.id, r.kind === 'bar' ? 10 : 250);
+    for (const r of w.stats().regions) this.priority.set(r.id, r.kind === 'bar' ? 10 : r.kind.startsWith('msix') ? 20 : 250);
     this.stats = [w.stats(), t.stats()];
+    this.addMsixRegions();
+  }
+
+  /**
+   * A function with MSI-X has its table and PBA as handler regions of their BARs from the start
+   * (the interrupt core maps them, PCI 3.0 §6.8.2): the model adds them as sub-ranges.
+   */
+  private addMsixRegions(): void {
+    this.topology.functions.forEach((f, fnIndex) => {
+      const c = f.planes.config;
+      const u16 = (o: number) => c[o] | (c[o + 1] << 8);
+      const u32 = (o: number) => (u16(o) | (u16(o + 2) << 16)) >>> 0;
+      if ((u16(0x06) & 0x10) === 0) return;
+      let cap = c[0x34] & 0xfc;
+      for (let hops = 0; cap >= 0x40 && hops < 48 && c[cap] !== 0x11; hops++) cap = c[cap + 1] & 0xfc;
+      if (cap < 0x40 || c[cap] !== 0x11) return;
+      const n = (u16(cap + 2) & 0x7ff) + 1;
+      for (const [reg, size] of [[cap + 4, n * 16], [cap + 8, Math.ceil(n / 64) * 8]]) {
+        const bar = this.bars.find((b) => b.fnIndex === fnIndex && b.bar === (u32(reg) & 7));
+        if (bar) this.subs.push({ bar, offset: BigInt((u32(reg) & ~7) >>> 0), size: BigInt(size) });
+      }
+    });
   }
 
   fail(msg: string): never {

@@ -149,9 +149,30 @@ export const descriptorArb: fc.Arbitrary<FunctionDescriptor> = fc.record({
     d.bridgePrefetch64 = r.bridgePrefetch64;
   }
   if (r.rom) d.rom = r.rom;
-  if (d.capabilities!.some((c) => c.id === 'pcie') && r.ext.length > 0) d.extendedCapabilities = r.ext;
+  d.capabilities = placeMsix(d);
+  if (d.capabilities.some((c) => c.id === 'pcie') && r.ext.length > 0) d.extendedCapabilities = r.ext;
   return d;
 });
+
+/**
+ * Puts each MSI-X table and its PBA inside the function's largest memory BAR (the topology layer
+ * refuses them elsewhere), shrinking the table to fit and keeping the generated offset where it
+ * fits; drops MSI-X when no memory BAR can hold a one-entry table and its PBA.
+ */
+function placeMsix(d: FunctionDescriptor): CapabilityDescriptor[] {
+  const mem = (d.bars ?? []).filter((b) => b.kind !== 'io').sort((a, b) => (BigInt(b.size) > BigInt(a.size) ? 1 : -1))[0];
+  const room = mem === undefined ? 0 : Number(BigInt(mem.size) > 0x40000000n ? 0x40000000n : BigInt(mem.size));
+  const pba = (n: number) => Math.ceil(n / 64) * 8;
+  return (d.capabilities ?? []).flatMap((c): CapabilityDescriptor[] => {
+    if (c.id !== 'msix') return [c];
+    let n = c.tableSize;
+    while (n > 1 && n * 16 + pba(n) > room) n = Math.max(1, n >> 1);
+    const need = n * 16 + pba(n);
+    if (mem === undefined || need > room) return [];
+    const tableOffset = (c.tableOffset % (room - need + 1)) & ~7;
+    return [{ ...c, tableSize: n, tableBar: mem.index, tableOffset, pbaBar: mem.index, pbaOffset: tableOffset + n * 16 }];
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sources of a function: descriptor, model, template
