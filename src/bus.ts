@@ -12,6 +12,7 @@ import type { InterruptSink } from './interrupts/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
+import type { DeviceContext, DeviceInstance } from './devices/model-api.js';
 import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
 import { CapId, walkCapabilities } from './config/index.js';
@@ -153,6 +154,35 @@ export class Bus {
     const pathOf = (slot: number) => this.paths.get(slot) ?? `slot ${slot}`;
     this.dma = new DmaService(core, slotOf, pathOf);
     this.interrupts = new InterruptService(core, slotOf, pathOf);
+    // Device models with behaviour come to life last, in topology order, each bound to its function.
+    for (const f of topology.functions) {
+      if (f.behaviour) this.deviceInstances.set(f.path, f.behaviour.attach(this.contextFor(f.path)));
+    }
+  }
+
+  /** The running device models, by function path. */
+  private readonly deviceInstances = new Map<string, DeviceInstance>();
+
+  /** The device model instance of a function (path or current BDF), if its model has behaviour. */
+  device<T extends DeviceInstance = DeviceInstance>(pathOrBdf: string): T | undefined {
+    return this.deviceInstances.get(this.paths.get(this.slotOfBdf(pathOrBdf))!) as T | undefined;
+  }
+
+  /** What a device model may do, bound to its function (see src/devices/model-api.ts). */
+  private contextFor(path: string): DeviceContext {
+    return {
+      path,
+      bar: (bar, handler, range) => this.setBarHandler(path, bar, handler, range),
+      dmaRead: (iova, into) => this.dma.read(path, iova, into),
+      dmaWrite: (iova, data) => this.dma.write(path, iova, data),
+      dmaReadSg: (list, into) => this.dma.readSg(path, list, into),
+      dmaWriteSg: (list, data) => this.dma.writeSg(path, list, data),
+      intx: (level) => this.interrupts.intx(path, level),
+      msix: (vector) => this.interrupts.msix(path, vector),
+      msi: (vector) => this.interrupts.msi(path, vector),
+      notify: (vector) => this.interrupts.notify(path, vector),
+      configRead: (offset, size) => this.configRead(path, offset, size),
+    };
   }
 
   /**

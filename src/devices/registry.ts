@@ -2,14 +2,15 @@
 // one function's config-space source (a descriptor, or a template cloned from a real dump).
 import type { FunctionDescriptor, TemplateSource } from '../config/index.js';
 import { DescriptorError } from '../errors.js';
+import type { DeviceBehaviour } from './model-api.js';
 import { hostBridge } from './host-bridge.js';
 import { pciBridge } from './pci-bridge.js';
 import { rootPort } from './root-port.js';
 import { testEndpoint } from './test-endpoint.js';
 import { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
 
-/** What a model yields for one function. */
-export type FunctionSource = { descriptor: FunctionDescriptor } | { template: TemplateSource };
+/** What a model yields for one function: its config space, and optionally what it does. */
+export type FunctionSource = ({ descriptor: FunctionDescriptor } | { template: TemplateSource }) & { behaviour?: DeviceBehaviour };
 
 export interface DeviceModel {
   /** What the model is, for `--help` and the README. */

@@ -21,6 +21,9 @@ export function normalizeNumbers(value: unknown): unknown {
     return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   }
   if (Array.isArray(value)) return value.map(normalizeNumbers);
+  // Binary data a caller passes in code (a disk image) is not a JSON object to walk.
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
+  if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) return value;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeNumbers(v)]));
   }

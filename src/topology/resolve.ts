@@ -3,6 +3,7 @@
 import { CapId, buildPlanes, clonePlanes, walkCapabilities } from '../config/index.js';
 import type { ConfigPlanes, TemplateSource, TemplateBarSize, FunctionDescriptor } from '../config/index.js';
 import { createFromModel } from '../devices/registry.js';
+import type { DeviceBehaviour } from '../devices/model-api.js';
 import { DescriptorError, TopologyError } from '../errors.js';
 import { parseLspciHexDump, parseSysfsResource } from '../lspci/index.js';
 import { tryHexToBytes } from '../util/hex.js';
@@ -372,7 +373,7 @@ function resolveInterrupts(topology: Topology, segments: ResolvedSegment[], fail
   return { routing: 'table', routes };
 }
 
-type Built = { kind: string; planes: ConfigPlanes; barSizes: { index: number; size: bigint }[] };
+type Built = { kind: string; planes: ConfigPlanes; barSizes: { index: number; size: bigint }[]; behaviour?: DeviceBehaviour };
 
 async function buildFunction(
   device: TopologyDevice, path: string, source: string, readFile: FileReader | undefined,
@@ -385,7 +386,8 @@ async function buildFunction(
     if (device.model !== undefined) {
       if (typeof device.model !== 'string') fail(`${path}.model`, 'must be a string');
       const made = createFromModel(device.model, normalizeNumbers(device.options) as Record<string, unknown> | undefined);
-      return 'descriptor' in made ? fromDescriptor(device.model, made.descriptor) : fromTemplate(device.model, made.template);
+      const built = 'descriptor' in made ? fromDescriptor(device.model, made.descriptor) : fromTemplate(device.model, made.template);
+      return made.behaviour ? { ...built, behaviour: made.behaviour } : built;
     }
     if (device.descriptor !== undefined) {
       if (device.descriptor === null || typeof device.descriptor !== 'object') fail(`${path}.descriptor`, 'must be an object');

@@ -1,6 +1,7 @@
 // The topology: what functions exist where, and how config space is reached. Written in code or
 // as JSON (see README "Topology files"); numbers may be JSON numbers or "0x..." strings.
 import type { ConfigPlanes, FunctionDescriptor } from '../config/index.js';
+import type { DeviceBehaviour } from '../devices/model-api.js';
 import type { IntxRoute } from '../interrupts/index.js';
 
 /** A template: a real config-space dump and the sizes of its BARs. */
@@ -102,6 +103,8 @@ export interface ResolvedFunction {
   /** The model name, "descriptor" or "template". */
   kind: string;
   planes: ConfigPlanes;
+  /** What the function does (a model with behaviour); attached by the Bus. */
+  behaviour?: DeviceBehaviour;
   /** Sizes of the implemented BARs (6 = ROM), for listings. */
   barSizes: { index: number; size: bigint }[];
 }

@@ -1,0 +1,38 @@
+// What a device model with behaviour gets from the bus, and what it gives back. A model's
+// `create` returns its config-space source plus, optionally, a `behaviour`; the Bus calls
+// `behaviour.attach(context)` once the function is in the core (BARs attached, interrupts
+// attached), in topology order. The context is everything a device does, bound to its function:
+// serve parts of its BARs, DMA through its IOMMU domain and Bus Master Enable, raise interrupts.
+// See docs/devices.md.
+import type { DmaResult, SgElement } from '../dma/index.js';
+import type { RegionHandler } from '../dispatch/types.js';
+import type { SignalResult } from '../interrupts/types.js';
+
+export interface DeviceContext {
+  /** The function's path ("0000:00:05.0/00.0"): stable whatever bus numbers firmware writes. */
+  readonly path: string;
+  /** Serves [offset, offset + length) of BAR `bar` (6 = ROM) with `handler`; it moves with the BAR. */
+  bar(bar: number, handler: RegionHandler, range?: { offset?: number; length?: number }): number;
+  /** Reads guest memory at `iova` on behalf of the function (nothing moves unless all of it can). */
+  dmaRead(iova: number, into: Uint8Array): DmaResult;
+  dmaWrite(iova: number, data: Uint8Array): DmaResult;
+  dmaReadSg(list: readonly SgElement[], into: Uint8Array): DmaResult;
+  dmaWriteSg(list: readonly SgElement[], data: Uint8Array): DmaResult;
+  /** Drives the function's INTx pin. */
+  intx(level: boolean): void;
+  /** Signals an MSI-X / MSI vector; `notify` uses whichever the guest enabled. */
+  msix(vector: number): SignalResult;
+  msi(vector: number): SignalResult;
+  notify(vector: number): SignalResult;
+  /** Reads the function's config space as the guest would (a device model may look at Command). */
+  configRead(offset: number, size: number): number;
+}
+
+/** A device's running state; `reset` is called on a function-level reset (Bus.resetDevice). */
+export interface DeviceInstance {
+  reset?(): void;
+}
+
+export interface DeviceBehaviour {
+  attach(context: DeviceContext): DeviceInstance;
+}
