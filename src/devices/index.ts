@@ -9,3 +9,4 @@ export type { RootPortOptions } from './root-port.js';
 export { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
 export { deviceModels, createFromModel } from './registry.js';
 export type { DeviceModel, FunctionSource } from './registry.js';
+export type { DeviceContext, DeviceInstance, DeviceBehaviour } from './model-api.js';
