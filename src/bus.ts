@@ -170,6 +170,7 @@ export class Bus {
 
   /** What a device model may do, bound to its function (see src/devices/model-api.ts). */
   private contextFor(path: string): DeviceContext {
+    const space = this.topology.functions.find((f) => f.path === path)!.planes.size;
     return {
       path,
       bar: (bar, handler, range) => this.setBarHandler(path, bar, handler, range),
@@ -181,8 +182,19 @@ export class Bus {
       msix: (vector) => this.interrupts.msix(path, vector),
       msi: (vector) => this.interrupts.msi(path, vector),
       notify: (vector) => this.interrupts.notify(path, vector),
-      configRead: (offset, size) => this.configRead(path, offset, size),
+      configRead: (offset, size) => this.ownConfigRead(this.slots.get(path)!, space, offset, size),
     };
+  }
+
+  /**
+   * A function's own config bytes, read device-side: whatever the bridges' bus numbers say (a
+   * device behind an unnumbered bridge still knows its Command and capabilities).
+   */
+  private ownConfigRead(slot: number, space: number, offset: number, size: number): number {
+    if (!isSize(size, 4) || !isIndex(offset, space - 1) || (offset & 3) + size > 4) return onesFor(size);
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.core.planeByte(slot, 0, offset + i);
+    return v;
   }
 
   /**

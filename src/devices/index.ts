@@ -10,3 +10,8 @@ export { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
 export { deviceModels, createFromModel } from './registry.js';
 export type { DeviceModel, FunctionSource } from './registry.js';
 export type { DeviceContext, DeviceInstance, DeviceBehaviour } from './model-api.js';
+export {
+  testDeviceDescriptor, testDeviceBehaviour, TestDeviceReg, TestDeviceDmaCmd, TestDeviceDmaStatus, TestDeviceDmaError,
+  TestDeviceIrqResult, TEST_DEVICE_ID, TEST_DEVICE_BUFFER_SIZE, TEST_DEVICE_MSIX_VECTORS,
+} from './test-device.js';
+export type { TestDevice } from './test-device.js';
