@@ -9,6 +9,7 @@ import type { Bus } from '../bus.js';
 import { enumerateText, firmwareOptions } from './enumerate-command.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
+import { guestDemoText } from './guest-demo.js';
 import { lspciText } from './lspci-command.js';
 
 interface DemoOptions extends BusCliOptions {
@@ -53,6 +54,8 @@ export function demoCommand(): Command {
       if (result) {
         out.write(`\n== firmware run: vpci enumerate --policy ${result.map.policy} ==\n\n`);
         out.write(enumerateText(bus, result));
+        out.write('\n== a guest drives the virtio devices (driver kit: config cycles, MMIO, its RAM, MSI-X) ==\n\n');
+        out.write(guestDemoText(bus));
       }
       out.write('\n== lspci -vv ==\n\n');
       out.write(lspciText(bus, 2, 0));

@@ -1,6 +1,7 @@
 // The built-in default topology: what `vpci` shows with no --topology, and what createBus()
 // builds when given none. Two functions sit behind bridges: firmware (or the guest) reaches them
-// once it has written the bridges' bus numbers.
+// once it has written the bridges' bus numbers. Devices with behaviour (virtio-rng, virtio-blk,
+// the test device) answer a guest driver: `npm start` drives them with the guest driver kit.
 import type { Topology } from './types.js';
 
 export const defaultTopology: Topology = {
@@ -21,12 +22,10 @@ export const defaultTopology: Topology = {
       },
     },
     { id: 'rootport', bdf: '00:05.0', model: 'root-port', name: 'PCIe root port' },
-    {
-      behind: 'rootport', addr: '00.0', model: 'test-endpoint', name: 'PCIe endpoint behind the root port',
-      options: {
-        pcie: true, rom: false, msiVectors: 8,
-        bars: [{ index: 0, kind: 'mem64', size: '0x400000', prefetchable: true }, { index: 2, kind: 'mem32', size: '0x4000' }],
-      },
-    },
+    // The entropy device behind the root port is seeded so the demo prints the same bytes every run.
+    { behind: 'rootport', addr: '00.0', model: 'virtio-rng', name: 'virtio-rng behind the root port', options: { seed: 7 } },
+    { bdf: '00:06.0', model: 'virtio-rng', name: 'virtio-rng', options: { seed: 1 } },
+    { bdf: '00:07.0', model: 'virtio-blk', name: 'virtio-blk (1 MiB in-memory disk)', options: { sizeMiB: 1 } },
+    { bdf: '00:08.0', model: 'test-device', name: 'test device (edu-like)' },
   ],
 };
