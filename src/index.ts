@@ -20,3 +20,7 @@ export type {
   RegionHandler, RegfileHandler, DoorbellHandler, DeviceModelHandler, RegionOptions, MappedRegion, RegionStats, BusStats,
   BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space,
 } from './dispatch/types.js';
+// The virtio device models (transport, rng, blk) and the guest-side driver kit share names
+// (VirtioFeature, BlkStatus, ...) from the two sides of the spec: each under its own namespace.
+export * as virtio from './devices/virtio/index.js';
+export * as guest from './guest/index.js';

@@ -7,7 +7,10 @@ import { hostBridge } from './host-bridge.js';
 import { pciBridge } from './pci-bridge.js';
 import { rootPort } from './root-port.js';
 import { testEndpoint } from './test-endpoint.js';
+import { testDeviceBehaviour, testDeviceDescriptor } from './test-device.js';
 import { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
+import { virtioBlk, virtioRng } from './virtio/index.js';
+import type { VirtioBlkOptions, VirtioRngOptions } from './virtio/index.js';
 
 /** What a model yields for one function: its config space, and optionally what it does. */
 export type FunctionSource = ({ descriptor: FunctionDescriptor } | { template: TemplateSource }) & { behaviour?: DeviceBehaviour };
@@ -38,6 +41,11 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
       return { descriptor: testEndpoint(o as Parameters<typeof testEndpoint>[0]) };
     },
   },
+  'test-device': {
+    summary: 'test device with behaviour: ID/scratch registers, interrupts on demand (MSI-X, MSI or INTx), a DMA engine with a 4 KiB buffer',
+    options: [],
+    create: () => ({ descriptor: testDeviceDescriptor(), behaviour: testDeviceBehaviour() }),
+  },
   'pci-bridge': {
     summary: 'PCI-to-PCI bridge (type 1 header) with PM and MSI',
     options: ['io32'],
@@ -52,6 +60,16 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
     summary: "virtio-blk config space cloned from a real Firecracker VM's sysfs dump",
     options: [],
     create: () => ({ template: firecrackerVirtioBlk() }),
+  },
+  'virtio-rng': {
+    summary: 'virtio 1.2 entropy device (virtio-pci modern, split virtqueues, MSI-X or INTx); bytes from crypto.getRandomValues, or a seeded generator for replay',
+    options: ['seed'],
+    create: (o) => virtioRng(o as VirtioRngOptions),
+  },
+  'virtio-blk': {
+    summary: 'virtio 1.2 block device (virtio-pci modern) over an in-memory disk or a given image: read, write, flush, get-id; read-only on request',
+    options: ['sizeMiB', 'image', 'readOnly', 'serial'],
+    create: (o) => virtioBlk(o as VirtioBlkOptions),
   },
 };
 

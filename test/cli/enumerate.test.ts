@@ -85,7 +85,7 @@ describe('vpci enumerate', () => {
     expect(r.stderr).toBe(`vpci: wrote the address map to ${file}\n`);
     const svg = readFileSync(file, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const label of ['0000:01:00.0 BAR 0', '0000:02:00.0 BAR 0', '0000:00:04.0 mem window (bus 01)', '32-bit MMIO 0xc0000000-0xfebfffff', '64-bit MMIO']) {
+    for (const label of ['0000:01:00.0 BAR 0', '0000:02:00.0 BAR 4', '0000:00:04.0 mem window (bus 01)', '32-bit MMIO 0xc0000000-0xfebfffff', '64-bit MMIO']) {
       expect(svg).toContain(label);
     }
   });

@@ -19,7 +19,8 @@ export class RegionModel {
     if (!isU64(base) || !isU64(size) || size === 0) return -1;
     const limit = space === 0 ? MMIO_LIMIT : IO_LIMIT;
     if (base >= limit || base + size > limit) return -1;
-    this.maps.set(id, { id, space, base, end: base + size, priority });
+    // A u64 has no negative zero: -0 is stored as 0 (both cores do so).
+    this.maps.set(id, { id, space, base: base + 0, end: base + size, priority });
     return 0;
   }
 

@@ -141,19 +141,20 @@ describe('descriptors with "0x..." strings and bigints', () => {
 });
 
 describe('the default topology', () => {
-  it.each(BACKENDS)('resolves to its nine functions in order, two of them behind bridges (%s)', async (backend) => {
+  it.each(BACKENDS)('resolves to its twelve functions in order, two of them behind bridges (%s)', async (backend) => {
     const bus = await createBus({ backend });
     expect(bus.functions().map((f) => [f.path, f.kind, f.parent, f.bus])).toEqual([
       ['0000:00:00.0', 'host-bridge', -1, 0], ['0000:00:01.0', 'test-endpoint', -1, 0], ['0000:00:02.0', 'firecracker-virtio-blk', -1, 0],
       ['0000:00:03.0', 'test-endpoint', -1, 0], ['0000:00:03.1', 'test-endpoint', -1, 0], ['0000:00:04.0', 'pci-bridge', -1, 0],
-      ['0000:00:04.0/00.0', 'test-endpoint', 5, -1], ['0000:00:05.0', 'root-port', -1, 0], ['0000:00:05.0/00.0', 'test-endpoint', 7, -1],
+      ['0000:00:04.0/00.0', 'test-endpoint', 5, -1], ['0000:00:05.0', 'root-port', -1, 0], ['0000:00:05.0/00.0', 'virtio-rng', 7, -1],
+      ['0000:00:06.0', 'virtio-rng', -1, 0], ['0000:00:07.0', 'virtio-blk', -1, 0], ['0000:00:08.0', 'test-device', -1, 0],
     ]);
-    expect(bus.functions().map((f) => f.id)).toEqual([undefined, undefined, undefined, undefined, undefined, 'bridge', undefined, 'rootport', undefined]);
-    // the endpoints behind bridges have BARs of their own kinds: mem32 + io + ROM, and a 64-bit prefetchable BAR
+    expect(bus.functions().map((f) => f.id)).toEqual([undefined, undefined, undefined, undefined, undefined, 'bridge', undefined, 'rootport', undefined, undefined, undefined, undefined]);
+    // the endpoint behind the bridge has mem32 + io + ROM; the virtio device behind the root port
+    // a 64-bit BAR (its virtio structures) and a 32-bit one (its MSI-X table)
     expect(bus.functions()[6].barSizes).toEqual([{ index: 0, size: 0x2000n }, { index: 1, size: 0x40n }, { index: 6, size: 0x8000n }]);
-    expect(bus.functions()[8].barSizes).toEqual([{ index: 0, size: 0x400000n }, { index: 2, size: 0x4000n }]);
-    expect(bus.functions()[8].planes.get(0x10, 4)).toBe(0x0c); // mem64, prefetchable
-    expect(bus.functions()[8].planes.size).toBe(4096); // PCI Express endpoint
+    expect(bus.functions()[8].barSizes).toEqual([{ index: 1, size: 0x1000n }, { index: 4, size: 0x4000n }]);
+    expect(bus.functions()[8].planes.get(0x20, 4) & 0x6).toBe(0x4); // BAR 4: mem64
     // before firmware writes bus numbers only the root bus answers
     expect(bus.dump().map((d) => formatBdf(d))).toEqual(bus.functions().filter((f) => f.parent < 0).map((f) => f.bdf));
     expect(bus.addressOf('00:04.0/00.0')).toBeUndefined();

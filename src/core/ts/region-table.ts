@@ -311,7 +311,8 @@ export class RegionTable {
 
   regionMap(id: number, space: number, base: number, size: number, priority: number): number {
     id >>>= 0; space >>>= 0; priority >>>= 0;
-    base = +base; size = +size;
+    // + 0 turns -0 into 0, as the Wasm core's u64 conversion does.
+    base = +base + 0; size = +size + 0;
     if (id === 0 || id > MAX_REGION_ID || space > SPACE_IO || priority > MAX_PRIORITY) return Status.RANGE;
     if (!isU64(base) || !isU64(size) || size === 0) return Status.RANGE;
     const limit = space === SPACE_MMIO ? MMIO_LIMIT : IO_LIMIT;
