@@ -5,6 +5,7 @@ import {
   OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, ERR_BUSY, onesFor, HOOK_BRIDGE, BUS_NUMBERS_DWORD,
 } from "./layout";
 import { runHook, releaseHooks } from "../dispatch/hooks";
+import { coreAlloc } from "../alloc";
 
 const HEADER_TYPE: u32 = 0x0e;
 const MULTI_FUNCTION: u8 = 0x80;
@@ -164,14 +165,17 @@ function place(seg: u32, node: u32, dev: u32, fn: u32, size: u32): i32 {
     if (sizeOf(<i32>i) == 0) { slot = <i32>i; break; }
   }
   if (slot < 0) return ERR_FULL;
+  // Memory first (either may fail when linear memory cannot grow), then the state.
   if (table == EMPTY_TABLE) {
-    table = heap.alloc(512);
+    table = coreAlloc(512);
+    if (table == 0) return ERR_FULL;
     memory.fill(table, 0, 512);
     store<u32>(nodeTables + (<usize>node << 2), <u32>table);
   }
   let block = blockOf(slot);
   if (block == 0) {
-    block = heap.alloc(<usize>BLOCK_SIZE);
+    block = coreAlloc(<usize>BLOCK_SIZE);
+    if (block == 0) return ERR_FULL;
     store<u32>(slotBlock + (<usize>slot << 2), <u32>block);
   }
   memory.fill(block, 0, <usize>BLOCK_SIZE);

@@ -14,6 +14,7 @@ import {
   regionAlloc, KIND_BAR, PRIORITY_BAR, PRIORITY_BAR_HANDLER, lengthOf, nextOf, setLength, setNext, subOffsetOf,
 } from "./regions";
 import { effectBarMoved } from "./effects";
+import { coreAlloc } from "../alloc";
 import { bridgesForward, HOOK_BRIDGE } from "./bridges";
 
 export const BAR_NONE: u8 = 0;
@@ -72,7 +73,8 @@ export function barAttach(slot: i32): i32 {
   if (slot < 0 || <u32>slot >= MAX_FUNCTIONS || sizeOf(slot) == 0) return ERR_NOT_FOUND;
   let t = <usize>load<u32>(tables + (<usize>slot << 2));
   if (t == 0) {
-    t = heap.alloc(ENTRIES * ENTRY);
+    t = coreAlloc(ENTRIES * ENTRY);
+    if (t == 0) return ERR_FULL;
     store<u32>(tables + (<usize>slot << 2), <u32>t);
   } else if (load<u8>(t, 31) == 1) {
     return ERR_EXISTS;

@@ -3,6 +3,7 @@
 //
 //   regfile:  +0 size u32 | +4 reserved | +8 values[size] | +8+size mask[size]
 // Handles are indexes into a table of regfiles, so a handle can never point elsewhere.
+import { coreAlloc } from "../alloc";
 import { staging } from "../config/store";
 
 export const REGFILE_MAX: u32 = 4096;
@@ -11,10 +12,11 @@ const table: usize = heap.alloc(<usize>MAX_REGFILES << 2);
 let count: u32 = 0;
 
 /** Creates a register file from the staging area (values at 0, write mask at 4096); returns its
- * handle, or 0xffffffff if the size is bad or no handle is left. */
+ * handle, or 0xffffffff if the size is bad, no handle is left or memory cannot grow. */
 export function regfileCreate(size: u32): u32 {
   if (size == 0 || size > REGFILE_MAX || count >= MAX_REGFILES) return 0xffffffff;
-  const p = heap.alloc(8 + (<usize>size << 1));
+  const p = coreAlloc(8 + (<usize>size << 1));
+  if (p == 0) return 0xffffffff;
   store<u32>(p, size);
   memory.copy(p + 8, staging, size);
   memory.copy(p + 8 + size, staging + REGFILE_MAX, size);

@@ -13,6 +13,7 @@
 // table when its last entry goes), so a map never finds a stale table in its way and the tables
 // in use are a function of the mappings. Tables come from a free list, else heap.alloc.
 import { PAGE_SIZE, LARGE_SIZE, MAX_TABLES } from "./layout";
+import { coreAlloc } from "../alloc";
 
 const TABLE: u64 = 4;
 const PERMS: u64 = 3;
@@ -24,6 +25,7 @@ export const LEAF_4K_LEVEL: i32 = 3;
 let freeHead: usize = 0;
 let live: u32 = 0;
 let obtained: u32 = 0;
+let freeCount: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function shiftOf(level: i32): u64 {
@@ -40,12 +42,18 @@ let obtained: u32 = 0;
   return (e & TABLE) != 0;
 }
 
+/**
+ * A zeroed table from the free list, else newly allocated; 0 when memory cannot grow. Callers
+ * that must not fail half way make room first with tablesRoom(), which fills the free list.
+ */
 export function tableAlloc(): usize {
   let t = freeHead;
   if (t != 0) {
     freeHead = <usize>load<u64>(t);
+    freeCount--;
   } else {
-    t = heap.alloc(TABLE_BYTES);
+    t = coreAlloc(TABLE_BYTES);
+    if (t == 0) return 0;
     obtained++;
   }
   memory.fill(t, 0, TABLE_BYTES);
@@ -56,6 +64,7 @@ export function tableAlloc(): usize {
 function tableRelease(t: usize): void {
   store<u64>(t, <u64>freeHead);
   freeHead = t;
+  freeCount++;
   live--;
 }
 
@@ -78,9 +87,22 @@ export function tablesObtained(): u32 {
   return obtained;
 }
 
-/** Whether `extra` more tables fit under MAX_TABLES. */
+/**
+ * Whether `extra` more tables fit under MAX_TABLES and in memory: the free list is filled up to
+ * `extra` tables first, so the map or split that follows takes every table from it and cannot
+ * fail half way. Tables obtained here and not used stay on the free list for later.
+ */
 export function tablesRoom(extra: u64): bool {
-  return <u64>live + extra <= <u64>MAX_TABLES;
+  if (<u64>live + extra > <u64>MAX_TABLES) return false;
+  while (<u64>freeCount < extra) {
+    const t = coreAlloc(TABLE_BYTES);
+    if (t == 0) return false;
+    obtained++;
+    store<u64>(t, <u64>freeHead);
+    freeHead = t;
+    freeCount++;
+  }
+  return true;
 }
 
 /**

@@ -9,6 +9,7 @@
 // Lookup: the region of the last hit first (one compare pair: DMA streams stay in one region),
 // then a binary search over `order` (at most 6 steps for 64 regions). Translated domains reach
 // this only on an IOTLB miss: the IOTLB entry caches the region (iotlb.ts).
+import { coreAlloc } from "../alloc";
 import {
   OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, MAX_RAM, GPA_LIMIT, PAGE_SIZE, MAX_INTERNAL_RAM,
 } from "./layout";
@@ -87,13 +88,6 @@ export function ramFind(gpa: u64): bool {
   return true;
 }
 
-/** Grows linear memory by enough pages that heap.alloc(size) cannot need to: the stub
- * allocator traps when memory.grow fails, this returns false instead. */
-function reserve(size: u64): bool {
-  const pages = <i32>((size + 0x10000 + 64) >> 16);
-  return memory.grow(pages) >= 0;
-}
-
 /**
  * Adds RAM at guest-physical [base, base + size): internal (the core allocates and zeroes it)
  * or external. Returns the region index (0..63), ERR_RANGE (size 0, not 4 KiB aligned, past
@@ -116,8 +110,8 @@ export function ramAdd(base: u64, size: u64, internal: bool): i32 {
   if (internal) {
     ptr = <usize>load<u32>(rBlock + (<usize>i << 2));
     if (ptr == 0 || load<u64>(rCap + (<usize>i << 3)) < size) {
-      if (!reserve(size)) return ERR_FULL;
-      ptr = heap.alloc(<usize>size);
+      ptr = coreAlloc(<usize>size);
+      if (ptr == 0) return ERR_FULL;
       store<u32>(rBlock + (<usize>i << 2), <u32>ptr);
       store<u64>(rCap + (<usize>i << 3), size);
     }

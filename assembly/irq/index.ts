@@ -1,7 +1,7 @@
 // The interrupt core: attaching a function (its pin, MSI and MSI-X capabilities, the MSI-X table
 // and PBA as regions of its BARs), the hooks that follow the guest's writes, and the exports.
 // Design and the rules: DESIGN.md.
-import { OK, ERR_NOT_FOUND, ERR_EXISTS, HOOK_PLANE, HOOK_MSI, HOOK_MSIX, MAX_FUNCTIONS } from "../config/layout";
+import { OK, ERR_NOT_FOUND, ERR_EXISTS, ERR_FULL, HOOK_PLANE, HOOK_MSI, HOOK_MSIX, MAX_FUNCTIONS } from "../config/layout";
 import { blockOf, sizeOf } from "../config/store";
 import { barHandler, barHandlerRemove } from "../dispatch/bar-mapper";
 import { KIND_MSIX_TABLE, KIND_MSIX_PBA } from "../dispatch/regions";
@@ -41,7 +41,11 @@ export function irqAttach(slot: i32): i32 {
       barHandlerRemove(slot, table & 7, <u32>t);
       return p;
     }
-    msixStorage(slot, n < MSIX_MAX ? n : MSIX_MAX);
+    if (!msixStorage(slot, n < MSIX_MAX ? n : MSIX_MAX)) {
+      barHandlerRemove(slot, pba & 7, <u32>p);
+      barHandlerRemove(slot, table & 7, <u32>t);
+      return ERR_FULL;
+    }
   }
   const pin = cfg8(slot, 0x3d);
   stateReset(slot, pin <= 4 ? pin : 0, msi, msix);

@@ -5,6 +5,7 @@
 // or qwords (§6.8.2.6, .9); anything else reads all ones and writes nothing.
 import { OK, ERR_RANGE, ERR_NOT_FOUND } from "../config/layout";
 import { onesOf } from "../dispatch/access";
+import { coreAlloc } from "../alloc";
 import { PENDING, ERR_DISABLED } from "./layout";
 import { stateOf, irqAttached, cfg16 } from "./state";
 import { queueMessage } from "./events";
@@ -34,20 +35,23 @@ export function pbaBytes(n: u32): u32 {
 
 /**
  * Gives the slot a table of `n` entries, all masked (Vector Control bit 0 set at reset), and a
- * clear PBA. Storage is kept per slot and reused when the slot is attached again.
+ * clear PBA. Storage is kept per slot and reused when the slot is attached again. false: memory
+ * cannot grow (nothing changed).
  */
-export function msixStorage(slot: i32, n: u32): void {
+export function msixStorage(slot: i32, n: u32): bool {
   const st = stateOf(slot);
   const need = n * 16 + pbaBytes(n);
   let at = <usize>load<u32>(st, 20);
   if (at == 0 || load<u32>(st, 24) < need) {
-    at = heap.alloc(<usize>need);
+    at = coreAlloc(<usize>need);
+    if (at == 0) return false;
     store<u32>(st, <u32>at, 20);
     store<u32>(st, need, 24);
   }
   store<u32>(st, n, 16);
   memory.fill(at, 0, <usize>need);
   for (let k: u32 = 0; k < n; k++) store<u32>(at + <usize>k * 16 + 12, 1);
+  return true;
 }
 
 function control(slot: i32): u32 {

@@ -308,11 +308,9 @@ function withMemoryMax(bytes: Uint8Array, maxPages: number): Uint8Array {
 }
 
 describe('wasm: linear memory that cannot grow', () => {
-  // KNOWN BUG, open: the AssemblyScript stub allocator traps (unreachable) when memory.grow fails,
-  // and IOMMU page tables are allocated with it (assembly/dma/page-table.ts tableAlloc). Until the
-  // core allocates through a grow-checked allocator, this test fails as expected; `it.fails`
-  // turns red the day the trap is fixed, so the expectation below is then restored.
-  it.fails('domains, maps and splits that need page tables are refused with an ArgumentError, never a trap, and change nothing', async () => {
+  // The stub allocator traps when memory.grow fails; the core's allocations on behalf of refusable
+  // calls go through assembly/alloc.ts coreAlloc, which grows first and fails cleanly instead.
+  it('domains, maps and splits that need page tables are refused with an ArgumentError, never a trap, and change nothing', async () => {
     const bus = await createBus({ backend: 'wasm', wasm: withMemoryMax(inlineWasmBytes(), 160) });
     bus.configWrite(EP, 4, 2, 4);
     // Internal RAM until the core cannot grow its memory: refused cleanly (ramAdd grows first).
