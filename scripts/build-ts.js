@@ -9,7 +9,8 @@ await Promise.all([
   build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node' }),
   build({
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    // The replay worker is its own entry: `vpci replay DIR --jobs N` starts it in worker threads.
+    entryPoints: { cli: 'src/cli/main.ts', 'replay-worker': 'src/cli/replay-worker.ts' },
     outdir: 'dist',
     platform: 'node',
     packages: 'external',

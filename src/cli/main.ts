@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { VpciError } from '../errors.js';
 import { demoCommand } from './demo-command.js';
 import { enumerateCommand } from './enumerate-command.js';
+import { replayCommand } from './replay-command.js';
+import { convertCommand } from './convert-command.js';
 import { lspciCommand } from './lspci-command.js';
 
 export function program(): Command {
@@ -12,7 +14,9 @@ export function program(): Command {
     .exitOverride()
     .addCommand(demoCommand(), { isDefault: true })
     .addCommand(lspciCommand())
-    .addCommand(enumerateCommand());
+    .addCommand(enumerateCommand())
+    .addCommand(replayCommand())
+    .addCommand(convertCommand());
   // Errors come back to main() as exceptions instead of exiting the process.
   for (const sub of root.commands) sub.exitOverride();
   return root;
@@ -30,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await root.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may set a status of its own (replay --verify: 3 on a mismatch).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof VpciError) {

@@ -1,0 +1,200 @@
+// Streaming trace replay against a bus: accesses go through the core in batches (the Wasm core
+// runs a whole batch without coming back to JavaScript); guest-memory writes and reads of qtest
+// traces go to a guest RAM the replayer owns, in order with the accesses around them; every read
+// with a recorded value is checked. Events arrive in any number of pushes, so a trace larger
+// than memory replays chunk by chunk. No runtime APIs: the CLI feeds it from files.
+import type { Bus } from '../bus.js';
+import type { InterruptSink } from '../interrupts/types.js';
+import { encodeBatch, isAccess } from '../trace/index.js';
+import type { TraceAccess, TraceEvent } from '../trace/index.js';
+import { accessMeaning } from './decode.js';
+
+/** Records per batch: the core's batch capacity. */
+const BATCH = 16384;
+
+export interface ReplayOptions {
+  /** Check every read that has a recorded value (default true). */
+  verify?: boolean;
+  /** Guest RAM for qtest `write`/`memset`/`read` commands: bytes at guest-physical 0 (default 64 MiB). */
+  ramBytes?: number;
+  /** How many mismatches to keep with details (default 100; all are counted). */
+  keepMismatches?: number;
+}
+
+export interface ReplayMismatch {
+  /** 0-based index of the access among the trace's accesses. */
+  record: number;
+  /** The trace line (text formats) or record number (binary), when the reader knew it. */
+  line?: number;
+  access: string;
+  /** What the address meant when the access happened: a config register, a BAR, unclaimed. */
+  meaning: string;
+  expected: bigint;
+  actual: bigint;
+}
+
+export interface ReplaySummary {
+  records: number;
+  reads: number;
+  writes: number;
+  verified: number;
+  mismatches: number;
+  aborts: number;
+  invalid: number;
+  modelErrors: number;
+  memory: { writes: number; reads: number; mismatches: number; outside: number };
+  /** Interrupts vpci raised during the replay, and the ones the trace recorded (qtest IRQ lines). */
+  interrupts: { lineChanges: number; messages: number; recorded: number };
+  dmaFaults: number;
+  /** Events of the trace that are not accesses and need nothing from the bus (clock, meta). */
+  ignored: number;
+  /** Per function, accesses that reached it (config and BARs). */
+  devices: { bdf: string; reads: number; writes: number }[];
+  seconds: number;
+  recordsPerSecond: number;
+  mismatchList: ReplayMismatch[];
+}
+
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+export class TraceReplayer {
+  private readonly verify: boolean;
+  private readonly keep: number;
+  private readonly ram: Uint8Array;
+  private readonly batch = new Uint8Array(BATCH * 24);
+  private readonly pending: TraceAccess[] = [];
+  /** CONFIG_ADDRESS as the trace had set it before each pending access (for reports). */
+  private readonly latches: number[] = [];
+  private latch = 0;
+  private readonly started = performance.now();
+  private readonly statsBefore;
+  private readonly faultsBefore: number;
+  private readonly summary: ReplaySummary;
+
+  constructor(private readonly bus: Bus, options: ReplayOptions = {}) {
+    this.verify = options.verify ?? true;
+    this.keep = options.keepMismatches ?? 100;
+    this.ram = new Uint8Array(options.ramBytes ?? 64 << 20);
+    bus.dma.addRam({ base: 0, size: this.ram.length, buffer: this.ram });
+    this.statsBefore = bus.stats();
+    this.faultsBefore = bus.dma.stats().faults;
+    this.summary = {
+      records: 0, reads: 0, writes: 0, verified: 0, mismatches: 0, aborts: 0, invalid: 0, modelErrors: 0,
+      memory: { writes: 0, reads: 0, mismatches: 0, outside: 0 },
+      interrupts: { lineChanges: 0, messages: 0, recorded: 0 }, dmaFaults: 0, ignored: 0, devices: [],
+      seconds: 0, recordsPerSecond: 0, mismatchList: [],
+    };
+    // Count what vpci raises, unless the embedder already listens.
+    if (bus.interrupts.sink === undefined) {
+      const counter: InterruptSink = {
+        line: () => { this.summary.interrupts.lineChanges++; },
+        message: () => { this.summary.interrupts.messages++; },
+      };
+      bus.interrupts.setSink(counter);
+    }
+  }
+
+  /** Takes the next events of the trace, in order. */
+  push(events: readonly TraceEvent[]): void {
+    for (const e of events) {
+      if (isAccess(e)) {
+        if (e.space === 'io' && e.addr === 0xcf8n && e.op === 'write' && e.size === 4) this.latch = Number(e.value ?? 0n) >>> 0;
+        this.pending.push(this.verify ? e : { ...e, expected: undefined });
+        this.latches.push(this.latch);
+        if (this.pending.length === BATCH) this.flush();
+        continue;
+      }
+      // Guest memory is touched in order with the accesses around it.
+      if (e.op === 'memwrite' || e.op === 'memread') this.flush();
+      if (e.op === 'memwrite') this.memWrite(e.addr, e.data);
+      else if (e.op === 'memread') this.memRead(e.addr, e.size, e.expected);
+      else if (e.op === 'irq') this.summary.interrupts.recorded++;
+      else this.summary.ignored++;
+    }
+  }
+
+  private inRam(addr: bigint, size: number): boolean {
+    return addr >= 0n && addr + BigInt(size) <= BigInt(this.ram.length);
+  }
+
+  private memWrite(addr: bigint, data: Uint8Array): void {
+    this.summary.memory.writes++;
+    if (!this.inRam(addr, data.length)) {
+      this.summary.memory.outside++;
+      return;
+    }
+    this.ram.set(data, Number(addr));
+  }
+
+  private memRead(addr: bigint, size: number, expected: Uint8Array | undefined): void {
+    this.summary.memory.reads++;
+    if (!this.inRam(addr, size)) {
+      this.summary.memory.outside++;
+      return;
+    }
+    if (!this.verify || expected === undefined) return;
+    const got = this.ram.subarray(Number(addr), Number(addr) + size);
+    if (got.some((b, i) => b !== expected[i])) this.summary.memory.mismatches++;
+  }
+
+  /** Runs the pending accesses through the core. */
+  private flush(): void {
+    const n = this.pending.length;
+    if (n === 0) return;
+    const records = encodeBatch(this.pending);
+    const result = this.bus.replay(records);
+    const s = this.summary;
+    const first = s.records;
+    for (const a of this.pending) {
+      if (a.op === 'read') {
+        s.reads++;
+        if (a.expected !== undefined) s.verified++;
+      } else {
+        s.writes++;
+      }
+    }
+    s.records += n;
+    s.mismatches += result.mismatches.length;
+    for (const i of result.mismatches) {
+      if (s.mismatchList.length >= this.keep) break;
+      const a = this.pending[i];
+      s.mismatchList.push({
+        record: first + i,
+        line: a.source?.line ?? a.source?.record,
+        access: `read ${a.space} ${hex(a.addr)} size ${a.size}`,
+        meaning: accessMeaning(this.bus, a.space, a.addr, this.latches[i]),
+        expected: a.expected!,
+        actual: result.results[i],
+      });
+    }
+    this.pending.length = 0;
+    this.latches.length = 0;
+  }
+
+  /** Replays what is left and returns the summary. */
+  finish(): ReplaySummary {
+    this.flush();
+    const s = this.summary;
+    const now = this.bus.stats();
+    const b = this.statsBefore;
+    s.aborts = now.aborts.mmio.reads + now.aborts.mmio.writes + now.aborts.io.reads + now.aborts.io.writes -
+      (b.aborts.mmio.reads + b.aborts.mmio.writes + b.aborts.io.reads + b.aborts.io.writes);
+    s.invalid = now.invalid - b.invalid;
+    s.modelErrors = now.hostErrors - b.hostErrors;
+    s.dmaFaults = this.bus.dma.stats().faults - this.faultsBefore;
+    const before = new Map(b.devices.map((d) => [d.bdf, d]));
+    s.devices = now.devices
+      .map((d) => ({ bdf: d.bdf, reads: d.reads - (before.get(d.bdf)?.reads ?? 0), writes: d.writes - (before.get(d.bdf)?.writes ?? 0) }))
+      .filter((d) => d.reads + d.writes > 0);
+    s.seconds = (performance.now() - this.started) / 1000;
+    s.recordsPerSecond = s.seconds > 0 ? s.records / s.seconds : 0;
+    return s;
+  }
+}
+
+/** Replays a whole trace held in memory (tests, the demo). */
+export function replayEvents(bus: Bus, events: readonly TraceEvent[], options: ReplayOptions = {}): ReplaySummary {
+  const r = new TraceReplayer(bus, options);
+  r.push(events);
+  return r.finish();
+}

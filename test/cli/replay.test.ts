@@ -1,0 +1,115 @@
+// `vpci replay` and `vpci convert` as a user runs them: formats detected from the content, the
+// summary (text and --json), --verify with mismatches explained and exit status 3, conversion
+// round trips, a corpus over worker threads where one bad trace does not stop the others, and
+// errors that name the file.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, vpci } from '../helpers/cli.js';
+import { SHARED_DATA } from '../helpers/shared-data.js';
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'vpci-replay-'));
+  await buildOnce();
+}, 300_000);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// What firmware does first on the default topology: read 00:01.0's vendor/device through
+// 0xCF8/0xCFC, size its BAR0 (4 KiB), then a read with a wrong recorded value.
+const TEXT = [
+  '# vpci text trace v1',
+  'W io 0xcf8 4 0x80000800',
+  'R io 0xcfc 4 = 0x00051b36',
+  'W io 0xcf8 4 0x80000810',
+  'W io 0xcfc 4 0xffffffff',
+  'R io 0xcfc 4 = 0xfffff000',
+  'W io 0xcfc 4 0x00000000',
+  'W io 0xcf8 4 0x80000800',
+  'R io 0xcfc 2 = 0x1234',
+  'R mmio 0xfe000000 4',
+  '',
+].join('\n');
+
+describe('vpci replay', () => {
+  it('replays a text trace: the summary counts reads, writes and the abort; without --verify the exit status is 0', () => {
+    const file = join(scratch, 'small.txt');
+    writeFileSync(file, TEXT);
+    const r = vpci(['replay', file]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`vpci replay: ${file} (vpci-text) on topology "default", wasm backend\n`);
+    expect(r.stdout).toContain('  records 9 (reads 4, writes 5), verified 0, mismatches 0, aborts 1, invalid 0, model errors 0\n');
+  });
+
+  it('--verify reports the mismatch with its line and meaning, exit status 3; --json has the documented keys', () => {
+    const file = join(scratch, 'small.txt');
+    writeFileSync(file, TEXT);
+    const r = vpci(['replay', file, '--verify']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain('verified 3, mismatches 1');
+    expect(r.stdout).toContain('  record 7 (line 9): read io 0xcfc size 2: 00:01.0 config 0x0 VENDOR_ID: expected 0x1234, got 0x1b36\n');
+    const j = vpci(['replay', file, '--verify', '--json', '--backend', 'ts']);
+    expect(j.status).toBe(3);
+    const summary = JSON.parse(j.stdout);
+    for (const key of ['records', 'reads', 'writes', 'verified', 'mismatches', 'aborts', 'seconds']) expect(summary).toHaveProperty(key);
+    expect([summary.records, summary.reads, summary.writes, summary.verified, summary.mismatches, summary.aborts]).toEqual([9, 4, 5, 3, 1, 1]);
+    expect(summary.mismatchList[0]).toMatchObject({ record: 7, line: 9, expected: '0x1234', actual: '0x1b36' });
+    expect(summary.backend).toBe('ts');
+  });
+
+  it('a real QEMU qtest log replays through the same path (detected as qtest-log); both backends count alike', () => {
+    const file = join(scratch, 'pc-bare.log');
+    writeFileSync(file, gunzipSync(readFileSync(join(SHARED_DATA, 'qemu/pc-bare.qtest.log.gz'))));
+    const [w, t] = ['wasm', 'ts'].map((b) => JSON.parse(vpci(['replay', file, '--json', '--verify', '--backend', b]).stdout));
+    expect(w.format).toBe('qtest-log');
+    expect(w.records).toBeGreaterThan(5000);
+    expect(w.verified).toBe(w.reads);
+    for (const k of ['records', 'reads', 'writes', 'verified', 'mismatches', 'aborts']) expect(t[k], k).toBe(w[k]);
+  });
+
+  it('vpci convert: qtest log -> text -> binary, and every form replays to the same counts', () => {
+    const log = join(scratch, 'pc-bare.log');
+    writeFileSync(log, gunzipSync(readFileSync(join(SHARED_DATA, 'qemu/pc-bare.qtest.log.gz'))));
+    const text = join(scratch, 'pc-bare.txt');
+    const bin = join(scratch, 'pc-bare.vtr');
+    expect(vpci(['convert', log, text]).status).toBe(0);
+    const c = vpci(['convert', text, bin]);
+    expect(c.status).toBe(0);
+    expect(c.stderr).toMatch(/-> .*pc-bare\.vtr \(binary\)/);
+    const counts = (f: string) => {
+      const s = JSON.parse(vpci(['replay', f, '--json', '--verify']).stdout);
+      return [s.records, s.reads, s.writes, s.verified, s.mismatches, s.aborts];
+    };
+    expect(counts(text)).toEqual(counts(log));
+    expect(counts(bin)).toEqual(counts(log));
+    expect(JSON.parse(vpci(['replay', bin, '--json']).stdout).format).toBe('vpci-binary');
+  });
+
+  it('a directory with --jobs: every trace replayed in worker threads, a bad one reported, exit status 1', () => {
+    const dir = join(scratch, 'corpus');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.txt'), TEXT);
+    writeFileSync(join(dir, 'b.txt'), TEXT.replace('R io 0xcfc 2 = 0x1234', 'R io 0xcfc 2 = 0x1b36'));
+    writeFileSync(join(dir, 'c.txt'), 'this is not a trace\n');
+    const r = vpci(['replay', dir, '--jobs', '2', '--verify']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`vpci replay: ${dir}: 3 traces, 1 failed; records 18 (reads 8, writes 10), verified 6, mismatches 1, aborts 2;`);
+    expect(r.stdout).toContain(`  ${join(dir, 'a.txt')}: 9 records, 1 mismatches, 1 aborts\n`);
+    expect(r.stdout).toMatch(/c\.txt: FAILED: .*c\.txt: the trace format is not recognised/);
+  });
+
+  it('bad input: a garbage line names the file, line and field; --keep-going counts it; a missing file; bad options', () => {
+    const file = join(scratch, 'bad.txt');
+    writeFileSync(file, `${TEXT}R mmio 0x1000 3\n`);
+    const r = vpci(['replay', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`vpci: ${file}:11: size: 3 is not 1, 2, 4 or 8\n`);
+    const k = vpci(['replay', file, '--keep-going']);
+    expect(k.status).toBe(0);
+    expect(k.stdout).toContain('1 warnings skipped');
+    expect(vpci(['replay', join(scratch, 'none.txt')]).stderr).toMatch(/none\.txt: cannot read the trace/);
+    expect(vpci(['replay', file, '--jobs', '0']).stderr).toBe('vpci: --jobs: "0" is not 1..64\n');
+  });
+});
