@@ -20,7 +20,7 @@ interface DemoOptions extends BusCliOptions {
 /** One line on the bus's INTx routing (the topology's "interrupts"). */
 function routingText(bus: Bus): string {
   const r = bus.topology.interrupts;
-  if (r === undefined || r.routing === 'piix') return 'INTx routing: piix (root device d, pin p -> GSI 10, 10, 11, 11 for (d + p - 1) mod 4)';
+  if (r === undefined || r.routing === 'piix') return 'INTx routing: piix (root device d, pin p -> GSI 10, 10, 11, 11 for (d - 1 + p - 1) mod 4)';
   if (r.routing === 'none') return 'INTx routing: none (INTx reaches no interrupt line)';
   const gsis = [...new Set(r.routes.map((e) => e.gsi))].sort((a, b) => a - b);
   return `INTx routing: a table of ${r.routes.length} entr${r.routes.length === 1 ? 'y' : 'ies'} (GSI ${gsis.join(', ') || '-'})`;

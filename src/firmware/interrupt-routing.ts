@@ -12,7 +12,7 @@ import type { ScanNode } from './scan.js';
 export type IrqRoute = (rootDevice: number, pin: number, segment?: number) => number | null;
 
 /**
- * PIIX-style routing as SeaBIOS sets it up for QEMU's i440fx: PIRQ = (device + pin - 1) mod 4, and
+ * PIIX-style routing as SeaBIOS sets it up for QEMU's i440fx: PIRQ = (device - 1 + pin - 1) mod 4, and
  * PIRQ A-D go to IRQ 10, 10, 11, 11 (the bus's default routing table: src/interrupts/routing.ts).
  */
 export const piixRoute: IrqRoute = (rootDevice, pin) => piixGsi(rootDevice, pin);

@@ -13,14 +13,15 @@ export interface IntxRoute {
 export const MAX_GSI = 1024;
 
 /**
- * PIIX-style routing as SeaBIOS sets it up for QEMU's i440fx: PIRQ = (device + pin - 1) mod 4, and
- * PIRQ A-D go to IRQ 10, 10, 11, 11.
+ * PIIX-style routing as QEMU's i440fx wires it and SeaBIOS programs it: PIRQ = (device - 1 +
+ * pin - 1) mod 4 (QEMU's PIIX3 slot swizzle; checked against a QEMU 7.2 recording, where the
+ * bridge-swizzled INTA of root device 0x12 raised IRQ 10), and PIRQ A-D go to IRQ 10, 10, 11, 11.
  */
 export const PIIX_PIRQ_GSIS: readonly number[] = [10, 10, 11, 11];
 
 /** The GSI of a root-bus device's pin (1..4) under PIIX routing. */
 export function piixGsi(device: number, pin: number): number {
-  return PIIX_PIRQ_GSIS[(device + pin - 1) & 3];
+  return PIIX_PIRQ_GSIS[(device - 1 + pin - 1) & 3];
 }
 
 /** The PIIX table for every root-bus device and pin of each segment. */

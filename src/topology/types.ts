@@ -63,7 +63,7 @@ export interface InterruptRouteSpec {
 export interface InterruptsSpec {
   /**
    * INTx routing of the root buses' devices: "piix" (default: GSI 10, 10, 11, 11 for
-   * (device + pin - 1) mod 4, on every segment, as SeaBIOS sets up QEMU's i440fx), "none"
+   * (device - 1 + pin - 1) mod 4, on every segment, as SeaBIOS sets up QEMU's i440fx), "none"
    * (nothing routed: INTx reaches no line), or a table (entries not listed are not routed).
    */
   routing?: 'piix' | 'none' | InterruptRouteSpec[];

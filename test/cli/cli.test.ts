@@ -255,7 +255,7 @@ describe('--help and the default command', () => {
     const r = vpci(['lsusb']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci, enumerate; see vpci --help)\n');
+    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci, enumerate, replay, convert; see vpci --help)\n');
   });
 });
 

@@ -43,7 +43,7 @@ describe('vpci and the topology\'s interrupt routing', () => {
     expect(demo.status).toBe(0);
     expect(demo.stdout).toContain('  INTx routing: a table of 3 entries (GSI 16, 23, 300)\n');
     expect(demo.stdout).toContain('\tInterrupt: pin A routed to IRQ 16\n');
-    expect(vpci(['demo']).stdout).toContain('  INTx routing: piix (root device d, pin p -> GSI 10, 10, 11, 11 for (d + p - 1) mod 4)\n');
+    expect(vpci(['demo']).stdout).toContain('  INTx routing: piix (root device d, pin p -> GSI 10, 10, 11, 11 for (d - 1 + p - 1) mod 4)\n');
   });
 
   it('a bad routing entry: one line on stderr naming the file and the entry, exit status 1', () => {
