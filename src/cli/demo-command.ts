@@ -10,6 +10,7 @@ import { enumerateText, firmwareOptions } from './enumerate-command.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
 import { guestDemoText } from './guest-demo.js';
+import { traceDemoText } from './trace-demo.js';
 import { lspciText } from './lspci-command.js';
 
 interface DemoOptions extends BusCliOptions {
@@ -56,6 +57,10 @@ export function demoCommand(): Command {
         out.write(enumerateText(bus, result));
         out.write('\n== a guest drives the virtio devices (driver kit: config cycles, MMIO, its RAM, MSI-X) ==\n\n');
         out.write(guestDemoText(bus));
+        if (options.topology === undefined) {
+          out.write('\n== trace replay: vpci replay --verify on both backends ==\n\n');
+          out.write(await traceDemoText());
+        }
       }
       out.write('\n== lspci -vv ==\n\n');
       out.write(lspciText(bus, 2, 0));

@@ -6,6 +6,7 @@ import { demoCommand } from './demo-command.js';
 import { enumerateCommand } from './enumerate-command.js';
 import { replayCommand } from './replay-command.js';
 import { convertCommand } from './convert-command.js';
+import { traceCommand } from './trace-command.js';
 import { lspciCommand } from './lspci-command.js';
 
 export function program(): Command {
@@ -16,9 +17,13 @@ export function program(): Command {
     .addCommand(lspciCommand())
     .addCommand(enumerateCommand())
     .addCommand(replayCommand())
-    .addCommand(convertCommand());
+    .addCommand(convertCommand())
+    .addCommand(traceCommand());
   // Errors come back to main() as exceptions instead of exiting the process.
-  for (const sub of root.commands) sub.exitOverride();
+  for (const sub of root.commands) {
+    sub.exitOverride();
+    for (const subsub of sub.commands) subsub.exitOverride();
+  }
   return root;
 }
 

@@ -112,4 +112,22 @@ describe('vpci replay', () => {
     expect(vpci(['replay', join(scratch, 'none.txt')]).stderr).toMatch(/none\.txt: cannot read the trace/);
     expect(vpci(['replay', file, '--jobs', '0']).stderr).toBe('vpci: --jobs: "0" is not 1..64\n');
   });
+
+  it('vpci trace synth writes traces that replay with every read verified; binary refuses what it cannot hold', () => {
+    const boot = join(scratch, 'boot.vtr');
+    expect(vpci(['trace', 'synth', '--profile', 'boot', '--out', boot]).status).toBe(0);
+    const b = JSON.parse(vpci(['replay', boot, '--verify', '--json']).stdout);
+    expect(b.format).toBe('vpci-binary');
+    expect(b.verified).toBe(b.reads);
+    expect(b.mismatches).toBe(0);
+    const io = join(scratch, 'io.txt');
+    expect(vpci(['trace', 'synth', '--profile', 'virtio-io', '--count', '20', '--out', io]).status).toBe(0);
+    const v = JSON.parse(vpci(['replay', io, '--verify', '--json', '--backend', 'ts']).stdout);
+    expect([v.mismatches, v.memory.mismatches, v.dmaFaults]).toEqual([0, 0, 0]);
+    expect(v.interrupts.messages).toBe(20);
+    const refused = vpci(['trace', 'synth', '--profile', 'virtio-io', '--out', join(scratch, 'io.vtr')]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^vpci: --format binary: the virtio-io trace has \d+ guest-RAM events the binary layout cannot hold; write it as text\n$/);
+    expect(vpci(['trace', 'synth', '--count', 'many']).stderr).toBe('vpci: --count: "many" is not 0..10000000\n');
+  });
 });
