@@ -102,7 +102,10 @@ export function replayCommand(): Command {
       }
       const bus = await busFromOptions(options);
       const replayer = new TraceReplayer(bus, { verify: options.verify ?? false, ramBytes: ramMib << 20 });
-      const input = await readTraceFile(trace, { format: options.format, keepGoing: options.keepGoing, progress: !options.json }, (events) => replayer.push(events));
+      const input = await readTraceFile(trace, {
+        format: options.format, keepGoing: options.keepGoing, progress: !options.json,
+        rawRecords: (records, lineTags) => { replayer.lineTags = lineTags; replayer.pushRecords(records); },
+      }, (events) => replayer.push(events));
       const s = replayer.finish();
       const warnings = input.reader.warningCount;
       if (options.json) {

@@ -25,7 +25,10 @@ parentPort!.on('message', async (file: string | null) => {
   try {
     const bus = await busFromOptions(setup);
     const replayer = new TraceReplayer(bus, { verify: setup.verify, ramBytes: setup.ramMib << 20 });
-    const input = await readTraceFile(file, { format: setup.format, keepGoing: setup.keepGoing, progress: false }, (e) => replayer.push(e));
+    const input = await readTraceFile(file, {
+      format: setup.format, keepGoing: setup.keepGoing, progress: false,
+      rawRecords: (records, lineTags) => { replayer.lineTags = lineTags; replayer.pushRecords(records); },
+    }, (e) => replayer.push(e));
     parentPort!.postMessage({ file, summary: summaryJson(replayer.finish(), { format: input.format, warnings: input.reader.warningCount }) });
   } catch (e) {
     parentPort!.postMessage({ file, error: e instanceof VpciError ? e.message : `${(e as Error).name}: ${(e as Error).message}` });

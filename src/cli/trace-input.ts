@@ -4,8 +4,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { ArgumentError } from '../errors.js';
-import { createReader, detectFormat } from '../trace/index.js';
-import type { TraceEvent, TraceFormat, TraceReader } from '../trace/index.js';
+import { BINARY_FLAG_LINES, BINARY_HEADER_SIZE, TraceFormatError, createReader, detectFormat } from '../trace/index.js';
+import type { BinaryTraceReader, TraceEvent, TraceFormat, TraceReader } from '../trace/index.js';
 
 export const FORMATS: readonly TraceFormat[] = ['vpci-binary', 'vpci-text', 'qtest', 'qtest-log', 'kvm'];
 const CHUNK = 1 << 20;
@@ -15,6 +15,41 @@ export interface TraceInputOptions {
   keepGoing?: boolean;
   /** Show a progress bar (stderr is a TTY and the file is large). */
   progress?: boolean;
+  /**
+   * For a vpci binary trace: takes the records as raw batch-record bytes instead of decoded
+   * events (the header is still read and checked by the reader). Not with keepGoing: raw records
+   * are not checked one by one (the core counts bad ones as invalid accesses).
+   */
+  rawRecords?: (records: Uint8Array, lineTags: boolean) => void;
+}
+
+/** Splits a binary trace's body into whole records for a raw consumer; checks the end. */
+class RawBody {
+  private rest = new Uint8Array(0);
+  private seen = 0n;
+
+  constructor(private readonly file: string, private readonly count: bigint, private readonly sink: (r: Uint8Array) => void) {}
+
+  push(bytes: Uint8Array): void {
+    let data = bytes;
+    if (this.rest.length > 0) {
+      data = new Uint8Array(this.rest.length + bytes.length);
+      data.set(this.rest);
+      data.set(bytes, this.rest.length);
+    }
+    const whole = data.length - (data.length % 24);
+    this.rest = data.slice(whole);
+    if (whole > 0) {
+      this.seen += BigInt(whole / 24);
+      if (this.count !== 0n && this.seen > this.count) throw new TraceFormatError({ source: this.file, record: Number(this.count), field: 'count' }, `data after the ${this.count} records the header announces`);
+      this.sink(data.subarray(0, whole));
+    }
+  }
+
+  end(): void {
+    if (this.rest.length > 0) throw new TraceFormatError({ source: this.file, record: Number(this.seen), field: 'record' }, `truncated: ${this.rest.length} of 24 bytes`);
+    if (this.count !== 0n && this.seen < this.count) throw new TraceFormatError({ source: this.file, record: Number(this.seen), field: 'count' }, `the header announces ${this.count} records, the file holds ${this.seen}`);
+  }
 }
 
 /**
@@ -35,25 +70,43 @@ export async function readTraceFile(
     : undefined;
   bar?.start(Math.ceil(size / CHUNK), 0);
   let reader: TraceReader | undefined;
+  let raw: RawBody | undefined;
   let format = options.format;
   let read = 0;
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
-      const bytes = chunk as Buffer;
+      const bytes = new Uint8Array((chunk as Buffer).buffer, (chunk as Buffer).byteOffset, (chunk as Buffer).byteLength);
+      read += bytes.byteLength;
+      bar?.update(Math.floor(read / CHUNK));
+      if (raw) {
+        raw.push(bytes);
+        continue;
+      }
       if (reader === undefined) {
         format ??= detectFormat(bytes);
         if (format === undefined) throw new ArgumentError(`${file}: the trace format is not recognised (force one with --format: ${FORMATS.join(', ')})`);
         reader = createReader(format, { source: file, keepGoing: options.keepGoing });
       }
-      sink(reader.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
-      read += bytes.byteLength;
-      bar?.update(Math.floor(read / CHUNK));
+      if (format === 'vpci-binary' && options.rawRecords && !options.keepGoing) {
+        // The header through the reader (it checks magic, version, layout), the body raw.
+        const header = (reader as BinaryTraceReader);
+        const take = Math.min(bytes.length, BINARY_HEADER_SIZE);
+        sink(header.push(bytes.subarray(0, take)));
+        if (header.header === undefined) continue;
+        const h = header.header;
+        const rawSink = options.rawRecords;
+        raw = new RawBody(file, h.count, (records) => rawSink(records, (h.flags & BINARY_FLAG_LINES) !== 0));
+        raw.push(bytes.subarray(take));
+        continue;
+      }
+      sink(reader.push(bytes));
     }
     if (reader === undefined) {
       format ??= 'vpci-text';
       reader = createReader(format, { source: file, keepGoing: options.keepGoing });
     }
-    sink(reader.end());
+    if (raw) raw.end();
+    else sink(reader.end());
   } finally {
     bar?.stop();
   }

@@ -59,6 +59,24 @@ describe('vpci replay', () => {
     expect(summary.backend).toBe('ts');
   });
 
+  it('a binary trace replays its records as they are; a mismatch is still decoded (CONFIG_ADDRESS as it was)', () => {
+    const text = join(scratch, 'small.txt');
+    const bin = join(scratch, 'small.vtr');
+    writeFileSync(text, TEXT);
+    expect(vpci(['convert', text, bin]).status).toBe(0);
+    const r = vpci(['replay', bin, '--verify']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain('  records 9 (reads 4, writes 5), verified 3, mismatches 1, aborts 1, invalid 0, model errors 0\n');
+    expect(r.stdout).toContain('  record 7: read io 0xcfc size 2: 00:01.0 config 0x0 VENDOR_ID: expected 0x1234, got 0x1b36\n');
+    // A truncated body is an error naming the record.
+    const cut = join(scratch, 'cut.vtr');
+    const bytes = readFileSync(bin);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 5));
+    const c = vpci(['replay', cut]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/cut\.vtr.*record 8.*truncated: 19 of 24 bytes/);
+  });
+
   it('a real QEMU qtest log replays through the same path (detected as qtest-log); both backends count alike', () => {
     const file = join(scratch, 'pc-bare.log');
     writeFileSync(file, gunzipSync(readFileSync(join(SHARED_DATA, 'qemu/pc-bare.qtest.log.gz'))));
