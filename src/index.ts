@@ -24,3 +24,9 @@ export type {
 // (VirtioFeature, BlkStatus, ...) from the two sides of the spec: each under its own namespace.
 export * as virtio from './devices/virtio/index.js';
 export * as guest from './guest/index.js';
+// Traces: formats (readers, writers), replay with verification, synthesis.
+export * as trace from './trace/index.js';
+export { TraceReplayer, replayEvents } from './replay/index.js';
+export type { ReplayOptions, ReplaySummary, ReplayMismatch } from './replay/index.js';
+export { synthesizeTrace } from './trace-synth/index.js';
+export type { SynthesizeOptions, SynthProfile } from './trace-synth/index.js';
