@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import cliProgress from 'cli-progress';
 import { ArgumentError } from '../errors.js';
+import type { ReplaySummary } from '../replay/index.js';
 import type { TraceFormat } from '../trace/index.js';
 import type { BusCliOptions } from './load-bus.js';
 
@@ -17,22 +18,19 @@ export interface CorpusOptions extends BusCliOptions {
   jobs: number;
 }
 
+/** The counts a corpus adds up, as each trace's summary has them. */
+type Counts = Pick<ReplaySummary, 'records' | 'reads' | 'writes' | 'verified' | 'mismatches' | 'aborts' | 'seconds'>;
+
 interface TraceOutcome {
   file: string;
-  summary?: { records: number; reads: number; writes: number; verified: number; mismatches: number; aborts: number; seconds: number; memory: { mismatches: number } };
+  /** The worker's summary (JSON: bigints as strings; only these fields are read here). */
+  summary?: Counts & { memory: ReplaySummary['memory'] };
   error?: string;
 }
 
-export interface CorpusReport {
+export interface CorpusReport extends Counts {
   traces: number;
   failed: number;
-  records: number;
-  reads: number;
-  writes: number;
-  verified: number;
-  mismatches: number;
-  aborts: number;
-  seconds: number;
   outcomes: TraceOutcome[];
 }
 
