@@ -2,7 +2,7 @@
 // Bus.configRead (BDF string), the core's configRead (numbers), a CF8/CFC address+data pair,
 // an ECAM dword read, and an empty exported Wasm call as the floor of a boundary crossing.
 import { createBus } from '../dist/index.js';
-import { alternate, median, rate } from './stats.js';
+import { alternate, median, rate, slug } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const iterations = quick ? 20_000 : 2_000_000;
@@ -42,7 +42,7 @@ console.log(`config access, ${iterations} accesses x ${rounds} rounds per backen
 for (const [name, make] of Object.entries(suites)) {
   const [w, t] = alternate(
     [{ name: 'wasm', run: make(buses.wasm) }, { name: 'ts', run: make(buses.ts) }],
-    { iterations, rounds },
+    { iterations, rounds, record: { suite: slug('config', name), unit: 'accesses/s' } },
   );
   const ratios = w.samples.map((s, i) => s / t.samples[i]);
   console.log(`  ${name.padEnd(30)} wasm ${rate(w.opsPerSecond.median).padStart(11)} [${rate(w.opsPerSecond.min)}..${rate(w.opsPerSecond.max)}]` +

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, median } from './stats.js';
+import { alternate, median, slug } from './stats.js';
 
 // One library instance per backend (the query makes a separate module) and one compiled copy of
 // every timed loop per backend and row: V8 keeps type feedback per function, and an embedder runs
@@ -109,7 +109,7 @@ for (const [name, [domain, gen]] of Object.entries(streams)) {
     runs[b] = loop({ dma: s.dma, bdf: BDF, addrs, buf, MASK }, 'r = dma.read(bdf, addrs[i & MASK], buf)');
   }
   const before = Object.fromEntries(Object.entries(sides).map(([b, s]) => [b, s.dma.stats()]));
-  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations: TRANSLATIONS, rounds });
+  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations: TRANSLATIONS, rounds, record: { suite: slug('dma-translate', name), unit: 'DMAs/s' } });
   checkAllOk(name);
   const calls = (2 + rounds) * TRANSLATIONS;
   const miss = Object.fromEntries(Object.entries(sides).map(([b, s]) => [b, (s.dma.stats().iotlbMisses - before[b].iotlbMisses) / calls]));
@@ -171,8 +171,9 @@ for (const kind of ['internal', 'external']) {
         const body = dir === 'read' ? 'buf.set(mem.subarray(offs[i & MASK], offs[i & MASK] + size))' : 'mem.set(buf, offs[i & MASK])';
         contenders.push({ name: `plain (${b} RAM)`, run: loop({ mem, buf, offs, size, MASK }, body) });
       }
-      const [wd, td, wp, tp] = alternate(contenders, { iterations, rounds });
       const label = `${kind} ${dir} ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`;
+      // The plain copy of the same bytes (TypedArray.set: memory.copy underneath) is the limit.
+      const [wd, td, wp, tp] = alternate(contenders, { iterations, rounds, record: { suite: slug('dma-copy', label), unit: 'bytes/s', scale: size, backends: ['wasm', 'ts', 'limit', null] } });
       checkAllOk(label);
       const bytesOf = (r) => ({ median: r.opsPerSecond.median * size, min: r.opsPerSecond.min * size, max: r.opsPerSecond.max * size });
       const entry = {

@@ -2,7 +2,7 @@
 // (served inside the core), MSI-X vector delivery to a counting sink (device model -> core ->
 // sink), and an INTx assert/deassert pair on a shared line.
 import { createBus } from '../dist/index.js';
-import { alternate, median, rate } from './stats.js';
+import { alternate, median, rate, slug } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const iterations = quick ? 10_000 : 500_000;
@@ -59,7 +59,7 @@ const suites = {
 console.log(`interrupts, ${iterations} operations x ${rounds} rounds per backend, alternating wasm/ts (median [min..max])`);
 for (const [name, prepare] of Object.entries(suites)) {
   const runs = { wasm: prepare(buses.wasm), ts: prepare(buses.ts) };
-  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations, rounds });
+  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations, rounds, record: { suite: slug('irq', name), unit: 'operations/s' } });
   const ratios = w.samples.map((s, i) => s / t.samples[i]);
   console.log(`  ${name.padEnd(38)} wasm ${rate(w.opsPerSecond.median).padStart(11)} [${rate(w.opsPerSecond.min)}..${rate(w.opsPerSecond.max)}]` +
     `  ts ${rate(t.opsPerSecond.median).padStart(11)} [${rate(t.opsPerSecond.min)}..${rate(t.opsPerSecond.max)}]` +

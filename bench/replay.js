@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { createBus } from '../dist/index.js';
-import { median, rate } from './stats.js';
+import { median, rate, record } from './stats.js';
 
 const quick = process.argv.includes('--quick');
 const count = quick ? 20_000 : 400_000;
@@ -77,6 +77,8 @@ for (let r = 0; r < rounds; r++) {
 for (const backend of ['wasm', 'ts']) {
   const m = samples[`${backend} memory`];
   const d = samples[`${backend} disk`];
+  record('replay-in-memory', backend, 'accesses/s', m);
+  record('replay-binary-file-verified', backend, 'accesses/s', d);
   const ratios = d.map((v, i) => v / m[i]);
   console.log(`  ${backend.padEnd(4)} in memory ${rate(median(m)).padStart(11)} [${rate(Math.min(...m))}..${rate(Math.max(...m))}]` +
     `  from disk, verified ${rate(median(d)).padStart(11)} [${rate(Math.min(...d))}..${rate(Math.max(...d))}]  disk/memory ${(median(ratios) * 100).toFixed(0)}%`);
@@ -93,6 +95,7 @@ for (const [name, input, make] of [['vpci text', text, () => new t.TextTraceRead
     t.readAll(make(), input);
     s.push(lines / ((performance.now() - t0) / 1000));
   }
+  record(name.startsWith('qtest') ? 'trace-read-qtest-log' : 'trace-read-text', 'reader', 'lines/s', s);
   console.log(`  ${name.padEnd(20)} ${rate(median(s)).replace('/s', ' lines/s')} [${rate(Math.min(...s))}..${rate(Math.max(...s))}]`);
 }
 rmSync(dir, { recursive: true, force: true });

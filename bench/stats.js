@@ -9,10 +9,23 @@ export function median(values) {
 }
 
 /**
+ * Every result the suites record in this process, for bench/results/latest.json and the chart:
+ * `{ suite, backend, unit, median, min, max, runs }` (suite names: README "Benchmarks").
+ */
+export const collected = [];
+
+/** Records one result (a suite whose numbers do not come from alternate()). */
+export function record(suite, backend, unit, samples) {
+  collected.push({ suite, backend, unit, median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs: samples.length });
+}
+
+/**
  * Runs each contender's `run(iterations)` `rounds` times, alternating, after a warm-up; returns
  * per contender { name, opsPerSecond: { median, min, max }, samples } and per-round ratios.
+ * With `record: { suite, unit, backends, scale }` the results also go to `collected`, one per
+ * contender under `backends[i]` ('wasm', 'ts', 'limit', a peer; null skips one).
  */
-export function alternate(contenders, { iterations, rounds = 9, warmup = 2 }) {
+export function alternate(contenders, { iterations, rounds = 9, warmup = 2, record: rec }) {
   for (let w = 0; w < warmup; w++) for (const c of contenders) c.run(iterations);
   const samples = contenders.map(() => []);
   for (let r = 0; r < rounds; r++) {
@@ -23,11 +36,23 @@ export function alternate(contenders, { iterations, rounds = 9, warmup = 2 }) {
       samples[i].push(iterations / seconds);
     });
   }
-  return contenders.map((c, i) => ({
+  const out = contenders.map((c, i) => ({
     name: c.name,
     samples: samples[i],
     opsPerSecond: { median: median(samples[i]), min: Math.min(...samples[i]), max: Math.max(...samples[i]) },
   }));
+  if (rec) {
+    out.forEach((o, i) => {
+      const backend = rec.backends ? rec.backends[i] : o.name;
+      if (backend) record(rec.suite, backend, rec.unit ?? 'per second', o.samples.map((v) => v * (rec.scale ?? 1)));
+    });
+  }
+  return out;
+}
+
+/** A stable suite name from a label: lower case, words joined by '-'. */
+export function slug(prefix, label) {
+  return `${prefix}-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
 }
 
 /** "12.3 M/s". */

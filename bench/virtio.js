@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { alternate, median, rate } from './stats.js';
+import { alternate, median, rate, slug } from './stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -83,7 +83,7 @@ const suites = {
 console.log(`virtio, ${iterations} requests x ${rounds} rounds per backend, alternating wasm/ts (median [min..max])`);
 for (const [name, prepare] of Object.entries(suites)) {
   const runs = { wasm: prepare(setups.wasm), ts: prepare(setups.ts) };
-  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations, rounds });
+  const [w, t] = alternate([{ name: 'wasm', run: runs.wasm }, { name: 'ts', run: runs.ts }], { iterations, rounds, record: { suite: slug('virtio', name), unit: 'requests/s' } });
   const ratios = w.samples.map((v, i) => v / t.samples[i]);
   console.log(`  ${name.padEnd(46)} wasm ${rate(w.opsPerSecond.median).padStart(10)} [${rate(w.opsPerSecond.min)}..${rate(w.opsPerSecond.max)}]` +
     `  ts ${rate(t.opsPerSecond.median).padStart(10)} [${rate(t.opsPerSecond.min)}..${rate(t.opsPerSecond.max)}]` +

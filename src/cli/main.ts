@@ -7,6 +7,7 @@ import { enumerateCommand } from './enumerate-command.js';
 import { replayCommand } from './replay-command.js';
 import { convertCommand } from './convert-command.js';
 import { traceCommand } from './trace-command.js';
+import { benchCommand } from './bench-command.js';
 import { lspciCommand } from './lspci-command.js';
 
 export function program(): Command {
@@ -18,7 +19,8 @@ export function program(): Command {
     .addCommand(enumerateCommand())
     .addCommand(replayCommand())
     .addCommand(convertCommand())
-    .addCommand(traceCommand());
+    .addCommand(traceCommand())
+    .addCommand(benchCommand());
   // Errors come back to main() as exceptions instead of exiting the process.
   for (const sub of root.commands) {
     sub.exitOverride();

@@ -261,7 +261,7 @@ describe('--help and the default command', () => {
     const r = vpci(['lsusb']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci, enumerate, replay, convert, trace; see vpci --help)\n');
+    expect(r.stderr).toBe('vpci: unknown command "lsusb" (commands: demo, lspci, enumerate, replay, convert, trace, bench; see vpci --help)\n');
   });
 });
 
