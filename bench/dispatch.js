@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileBenchEntry } from './compile-as.js';
-import { alternate, median, slug } from './stats.js';
+import { alternate, median, record, slug } from './stats.js';
 
 // Each backend gets its own instance of the library (the query makes a separate module) and its
 // own copy of every timed loop (compiled by `loop` below): V8 keeps type feedback per function,
@@ -333,7 +333,11 @@ for (const name of names) {
   contenders.push({ name: `wasm ${name}`, run: calls[name](sides.wasm.bus) });
   contenders.push({ name: `ts ${name}`, run: calls[name](sides.ts.bus) });
 }
-const per = alternate(contenders, { iterations: CALLS, rounds, record: { suite: 'per-access', unit: 'calls/s', backends: contenders.map((c) => c.name) } });
+const per = alternate(contenders, { iterations: CALLS, rounds });
+names.forEach((name, k) => {
+  record(slug('per-access', name), 'wasm', 'calls/s', per[2 * k].samples);
+  record(slug('per-access', name), 'ts', 'calls/s', per[2 * k + 1].samples);
+});
 const ns = (o) => 1e9 / o;
 const nsCell = (r) => `${ns(r.opsPerSecond.median).toFixed(1).padStart(6)} ns [${ns(r.opsPerSecond.max).toFixed(1)}..${ns(r.opsPerSecond.min).toFixed(1)}]`;
 console.log(`per access (${CALLS} calls per run, the six rows alternating); ns per call median [min..max]; x empty = median of per-round ratios to the near-empty call`);
