@@ -12,11 +12,21 @@ const quietLogger = {
   debug() { return this; },
 };
 
-export async function resultsChart(report) {
+/** SVG text of a vega-lite spec (vega-lite compiles it, vega renders headlessly: no canvas). */
+export async function vegaLiteSvg(spec) {
   const vega = await import('vega');
   const vl = await import('vega-lite');
+  const view = new vega.View(vega.parse(vl.compile(spec, { logger: quietLogger }).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export async function resultsChart(report) {
   const rows = report.results.map((r) => ({ ...r, label: `${r.suite} (${r.unit})` }));
-  const spec = vl.compile({
+  return vegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'vpci benchmarks: Wasm vs TypeScript twin vs peers and limits (median, min..max)', subtitle: `${report.date} · ${report.machine.cpus} × ${report.machine.model} · Node ${report.node}${report.quick ? ' · quick' : ''}` },
     data: { values: rows },
@@ -31,11 +41,5 @@ export async function resultsChart(report) {
     },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif' },
-  }, { logger: quietLogger }).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  });
 }

@@ -1,12 +1,10 @@
 // The allocation bench's chart: grouped bars, the fraction of topologies that fit per root-window
-// configuration, one bar per policy. vega-lite compiles the spec, vega renders SVG headlessly (no
-// canvas, no native module).
+// configuration, one bar per policy (rendered by bench/chart.js vegaLiteSvg).
+import { vegaLiteSvg } from '../chart.js';
 
 /** SVG text for `rows`: [{ config, policy, fit }] with fit in [0, 1]. */
 export async function fitChart(rows, { title, subtitle }) {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
-  const spec = vl.compile({
+  return vegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle },
     width: { step: 34 },
@@ -20,11 +18,5 @@ export async function fitChart(rows, { title, subtitle }) {
       color: { field: 'policy', type: 'nominal', title: 'policy', sort: ['scan-order', 'largest-first'] },
     },
     config: { font: 'sans-serif' },
-  }).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  });
 }

@@ -29,6 +29,17 @@ const hint: Record<string, Partial<Record<number, string>>> = {
   notify: { [Status.RANGE]: 'the vector is not one the enabled capability has' },
 };
 
+/** Calls the sink for one event; a throw is returned (the caller delivers the rest first). */
+function handTo(sink: InterruptSink, e: InterruptEvent): { error: unknown } | undefined {
+  try {
+    if (e.kind === 'line') sink.line(e.gsi, e.level);
+    else sink.message(e.address, e.data, e.bdf);
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
+}
+
 export class InterruptService {
   private target: InterruptSink | undefined;
   /** Events taken from the core that no sink was there to take (the sink was unset mid-delivery). */
@@ -173,13 +184,8 @@ export class InterruptService {
       this.backlog.push(e);
       return failure;
     }
-    try {
-      if (e.kind === 'line') sink.line(e.gsi, e.level);
-      else sink.message(e.address, e.data, e.bdf);
-    } catch (error) {
-      failure ??= { error };
-    }
-    return failure;
+    const thrown = handTo(sink, e);
+    return failure ?? thrown; // the first error wins
   }
 
   /** Events kept back while no sink was set, to the sink set now (oldest first). */
@@ -188,13 +194,8 @@ export class InterruptService {
     while (this.backlog.length > 0) {
       const sink = this.target;
       if (sink === undefined) break;
-      const e = this.backlog.shift()!;
-      try {
-        if (e.kind === 'line') sink.line(e.gsi, e.level);
-        else sink.message(e.address, e.data, e.bdf);
-      } catch (error) {
-        failure ??= { error };
-      }
+      const thrown = handTo(sink, this.backlog.shift()!);
+      failure ??= thrown;
     }
     return failure;
   }
