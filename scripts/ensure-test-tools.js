@@ -1,8 +1,10 @@
 // Installs the system tools the tests run (Debian packages), so that `npm test` works on a fresh
-// machine: pciutils, whose real `lspci -F` decodes vpci's dumps. Idempotent; quiet when present.
+// machine: pciutils, whose real `lspci -F` decodes vpci's dumps, and chromium, the real browser
+// playwright-core drives against the demo page (no browser download: Debian's build). Idempotent;
+// quiet when present.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-const needed = [{ command: 'lspci', pkg: 'pciutils' }];
+const needed = [{ command: 'lspci', pkg: 'pciutils' }, { command: 'chromium', pkg: 'chromium' }];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 const missing = needed.filter((t) => !has(t.command));

@@ -30,3 +30,6 @@ export { TraceReplayer, replayEvents } from './replay/index.js';
 export type { ReplayOptions, ReplaySummary, ReplayMismatch } from './replay/index.js';
 export { synthesizeTrace } from './trace-synth/index.js';
 export type { SynthesizeOptions, SynthProfile } from './trace-synth/index.js';
+// The runtime scenario every runtime runs identically (firmware run + default trace replay).
+export { runScenario, defaultTrace, configDigest, SCENARIO_VERSION } from './scenario/index.js';
+export type { ScenarioOptions, ScenarioResult, ScenarioSummary, ScenarioProgress } from './scenario/index.js';

@@ -5,8 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { addressMapSvg } from './address-map-chart.js';
 import type { Bus } from '../bus.js';
-import { DEFAULT_WINDOWS, POLICIES, formatResourceMap, routeFromTable, runFirmware } from '../firmware/index.js';
-import type { FirmwareOptions, FirmwareResult, PolicyName, RootWindows } from '../firmware/index.js';
+import { DEFAULT_WINDOWS, POLICIES, firmwareDefaults, formatResourceMap, runFirmware } from '../firmware/index.js';
+import type { FirmwareOptions, FirmwareResult, PolicyName } from '../firmware/index.js';
 import { formatTree } from '../lspci/index.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
@@ -26,27 +26,17 @@ interface EnumerateOptions extends BusCliOptions {
 
 /** Firmware options from the command line (validated: errors name the option). */
 export function firmwareOptions(o: EnumerateOptions, bus: Bus): FirmwareOptions {
-  const windows: RootWindows = {
-    io: o.io ? parseWindow('--io', o.io) : DEFAULT_WINDOWS.io,
-    mem32: o.mem32 ? parseWindow('--mem32', o.mem32) : DEFAULT_WINDOWS.mem32,
-    mem64: o.mem64 === 'none' ? undefined : o.mem64 ? parseWindow('--mem64', o.mem64) : DEFAULT_WINDOWS.mem64,
-  };
-  return {
+  return firmwareDefaults(bus, {
     policy: o.policy,
-    windows,
-    // Every segment of the topology, from its root bus to the end of its ECAM window.
-    segments: bus.topology.segments.map((s) => ({ segment: s.segment, rootBus: s.ecam?.busStart ?? 0, maxBus: s.ecam?.busEnd ?? 255 })),
+    windows: {
+      io: o.io ? parseWindow('--io', o.io) : DEFAULT_WINDOWS.io,
+      mem32: o.mem32 ? parseWindow('--mem32', o.mem32) : DEFAULT_WINDOWS.mem32,
+      mem64: o.mem64 === 'none' ? undefined : o.mem64 ? parseWindow('--mem64', o.mem64) : DEFAULT_WINDOWS.mem64,
+    },
     hotplugReserve: o.hotplugReserve ? parseReserves('--hotplug-reserve', o.hotplugReserve) : undefined,
     hotplugBridges: o.hotplugBridges,
     keepAssigned: o.keep,
-    // Interrupt Line from the bus's own INTx routing table (the topology's "interrupts").
-    irqRoute: routeFromTable(bus.interrupts),
-  };
-}
-
-/** The firmware options `vpci enumerate` uses when given none. */
-export function firmwareDefaults(bus: Bus): FirmwareOptions {
-  return firmwareOptions({ backend: bus.backend, policy: 'largest-first', hotplugBridges: 'capable', keep: true }, bus);
+  });
 }
 
 const busRange = (first: number, last: number) => [first, last].filter((b, i) => i === 0 || b !== first).map((b) => b.toString(16).padStart(2, '0')).join('-');

@@ -4,8 +4,7 @@ import { Command } from 'commander';
 import type { Bus } from '../bus.js';
 import { describeFunctions, formatHexDump, formatListing, formatTree } from '../lspci/index.js';
 import type { BarSize } from '../lspci/index.js';
-import { runFirmware } from '../firmware/index.js';
-import { firmwareDefaults } from './enumerate-command.js';
+import { firmwareDefaults, runFirmware } from '../firmware/index.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
 

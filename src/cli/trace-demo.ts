@@ -1,28 +1,17 @@
-// The demo's replay act: the embedded default trace — recorded by synthesis from a firmware boot
-// and a guest driving the virtio devices (deterministic: the same trace every run) — replayed
-// with verification on a fresh bus of each backend, with each one's summary and throughput.
-import { createBus } from '../bus.js';
-import type { Topology } from '../topology/index.js';
-import { TraceReplayer } from '../replay/index.js';
-import { synthesizeTrace } from '../trace-synth/index.js';
-import type { TraceEvent } from '../trace/index.js';
+// The demo's replay act: the runtime scenario (src/scenario) on each backend — the embedded
+// default trace, recorded by synthesis from a firmware boot and a guest driving the virtio devices,
+// replayed with verification on a fresh bus — with each one's summary and throughput.
+import { runScenario } from '../scenario/index.js';
 
-/** The embedded default trace: a boot and 200 virtio requests on the default topology. */
-export function defaultTrace(): Promise<TraceEvent[]> {
-  return synthesizeTrace({ profile: 'virtio-io', count: 200, seed: 1 });
-}
-
-export async function traceDemoText(topology?: Topology): Promise<string> {
-  const events = await defaultTrace();
-  const lines = [`the embedded default trace: ${events.length} events (firmware boot, then 200 virtio-rng/virtio-blk requests by the guest driver kit)`];
+export async function traceDemoText(): Promise<string> {
+  const lines: string[] = [];
   for (const backend of ['wasm', 'ts'] as const) {
-    const bus = await createBus({ backend, topology });
-    const replayer = new TraceReplayer(bus, { verify: true });
-    replayer.push(events);
-    const s = replayer.finish();
+    const { summary, seconds, recordsPerSecond } = await runScenario({ backend });
+    const s = summary.replay;
+    if (lines.length === 0) lines.push(`the embedded default trace (firmware boot, then 200 virtio-rng/virtio-blk requests by the guest driver kit)`);
     lines.push(`  ${backend.padEnd(4)}: ${s.records} accesses (${s.reads} reads, all ${s.verified} verified: ${s.mismatches} mismatches), ` +
-      `${s.aborts} aborts, ${s.interrupts.messages} MSI-X messages, ${s.memory.writes} guest-RAM writes`);
-    lines.push(`        ${(s.recordsPerSecond / 1e6).toFixed(2)} M accesses/s (${(s.seconds * 1000).toFixed(1)} ms)`);
+      `${s.aborts} aborts, ${s.interrupts.messages} MSI-X messages, ${s.memory.writes} guest-RAM writes, config digest ${summary.digests.replay}`);
+    lines.push(`        ${(recordsPerSecond / 1e6).toFixed(2)} M accesses/s (${(seconds * 1000).toFixed(1)} ms)`);
   }
   return `${lines.join('\n')}\n`;
 }

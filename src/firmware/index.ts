@@ -6,6 +6,7 @@ export type { ConfigAccess, DeviceFunction } from './config-access.js';
 export { bdfText } from './config-access.js';
 export { runFirmware, DEFAULT_WINDOWS, POLICIES } from './enumerate.js';
 export type { FirmwareOptions, FirmwareResult } from './enumerate.js';
+export { firmwareDefaults } from './bus-defaults.js';
 export { formatResourceMap } from './resource-map.js';
 export type { ResourceMap, MapBar, MapWindow } from './resource-map.js';
 export { FirmwareError } from './errors.js';
@@ -18,3 +19,5 @@ export type {
   BarKind as ResourceKind, BarRequest, FunctionRequest, BridgeRequest, Window, RootWindows, Reserves, PolicyName,
   AllocateOptions, AssignedBar, AssignedWindow, Allocation, AllocationRoot, PlacedIn, ReservedRange, WindowAttempt, AllocationFailure,
 } from './allocate/index.js';
+export { addressMapRows } from './address-map-rows.js';
+export type { AddressMapRow } from './address-map-rows.js';

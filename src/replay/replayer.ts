@@ -142,6 +142,11 @@ export class TraceReplayer {
     if (got.some((b, i) => b !== expected[i])) this.summary.memory.mismatches++;
   }
 
+  /** Accesses taken so far: replayed, or waiting in the batch being filled. */
+  get accepted(): number {
+    return this.summary.records + this.pending.length;
+  }
+
   /** Runs the pending accesses through the core. */
   private flush(): void {
     const n = this.pending.length;

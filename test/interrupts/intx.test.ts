@@ -8,7 +8,7 @@ import type { Bus } from '../../src/bus.js';
 import { ArgumentError, TopologyError } from '../../src/errors.js';
 import { piixGsi, RecordingSink } from '../../src/interrupts/index.js';
 import { piixRoute, routeFromTable, runFirmware } from '../../src/firmware/index.js';
-import { firmwareDefaults } from '../../src/cli/enumerate-command.js';
+import { firmwareDefaults } from '../../src/firmware/index.js';
 import type { Topology, TopologyDevice } from '../../src/topology/index.js';
 import { BACKENDS, sinkBus } from './helpers.js';
 
