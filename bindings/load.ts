@@ -16,8 +16,11 @@ export class WasmLoadError extends Error {
 
 let inlineModule: Promise<WebAssembly.Module> | undefined;
 
-/** Decodes the Wasm bytes embedded in the bundle. */
+/** Decodes the Wasm bytes embedded in the bundle (none in the slim build: an error says so). */
 export function inlineWasmBytes(): Uint8Array {
+  if (wasmBase64 === '') {
+    throw new WasmLoadError('wasm: this build (vpci/slim) carries no inline Wasm; pass `wasm`: a WebAssembly.Module of vpci.wasm, its bytes or its URL');
+  }
   const text = atob(wasmBase64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);

@@ -1,11 +1,29 @@
-// Bundles the TypeScript with esbuild: the library (platform-neutral ESM, Wasm inlined), the
-// Node runtime adapter, and the CLI. Type declarations come from tsc (tsconfig.build.json).
+// Bundles the TypeScript with esbuild:
+// - dist/index.js: the library, platform-neutral ESM, the Wasm inlined (Node, Deno, bundlers);
+// - dist/slim.js: the same without the inline Wasm, for hosts that compile vpci.wasm themselves
+//   (workerd's precompiled WebAssembly.Module, a URL the page fetches);
+// - dist/browser.js: the browser adapter with the library, minified, Wasm inlined: one file a
+//   page imports as is;
+// - dist/node.js, dist/cli.js, dist/replay-worker.js: the Node adapter and the CLI.
+// Type declarations come from tsc (tsconfig.build.json).
 import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
+/** Resolves the generated inline-Wasm module to the empty stand-in. */
+const withoutInlineWasm = {
+  name: 'without-inline-wasm',
+  setup(b) {
+    const stub = fileURLToPath(new URL('../bindings/no-inline-wasm.ts', import.meta.url));
+    b.onResolve({ filter: /generated\/wasm-inline\.js$/ }, () => ({ path: stub }));
+  },
+};
+
 await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', platform: 'neutral' }),
+  build({ ...common, entryPoints: { slim: 'src/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
+  build({ ...common, entryPoints: { browser: 'src/runtime/browser/index.ts' }, outdir: 'dist', platform: 'browser', minify: true }),
   build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node' }),
   build({
     ...common,
