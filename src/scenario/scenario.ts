@@ -14,9 +14,12 @@ import type { TraceEvent } from '../trace/index.js';
 /** Bumped whenever the summary's shape or the default trace changes. */
 export const SCENARIO_VERSION = 1;
 
-/** The embedded default trace: a firmware boot, then 200 virtio-rng/virtio-blk requests by the guest driver kit. */
-export function defaultTrace(): Promise<TraceEvent[]> {
-  return synthesizeTrace({ profile: 'virtio-io', count: 200, seed: 1 });
+/**
+ * The embedded default trace: a firmware boot, then 200 virtio-rng/virtio-blk requests by the
+ * guest driver kit. Synthesized on a recording bus (its Wasm core from `wasm` when given).
+ */
+export function defaultTrace(wasm?: WasmSource): Promise<TraceEvent[]> {
+  return synthesizeTrace({ profile: 'virtio-io', count: 200, seed: 1, wasm });
 }
 
 /** FNV-1a (32-bit) over every reachable function's address and config space, as 8 hex digits. */
@@ -79,7 +82,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
   const busOptions = { backend, wasm: options.wasm, topology: options.topology };
   const booted = await createBus(busOptions);
   const fw = runFirmware(booted, firmwareDefaults(booted));
-  const events = options.trace ?? await defaultTrace();
+  const events = options.trace ?? await defaultTrace(options.wasm);
   const bus = await createBus(busOptions);
   const replayer = new TraceReplayer(bus, { verify: true, keepMismatches: 10 });
   const chunk = Math.max(1, Math.floor(options.chunk ?? 4096));

@@ -5,6 +5,7 @@
 import { createBus } from '../bus.js';
 import type { Bus } from '../bus.js';
 import type { BackendKind } from '../core/backend.js';
+import type { WasmSource } from '../../bindings/load.js';
 import { ArgumentError } from '../errors.js';
 import { routeFromTable, runFirmware } from '../firmware/index.js';
 import type { FirmwareOptions } from '../firmware/index.js';
@@ -24,6 +25,8 @@ export interface SynthesizeOptions {
   /** Seeds every random choice (default 1). */
   seed?: number;
   backend?: BackendKind;
+  /** Where the recording bus's Wasm core comes from (hosts that cannot compile inline bytes). */
+  wasm?: WasmSource;
   /** Default: the built-in default topology. */
   topology?: Topology | string | ResolvedTopology;
 }
@@ -57,7 +60,7 @@ function checkOptions(o: SynthesizeOptions): { count: number; seed: number } {
 /** Records a trace of `profile` on a fresh bus (see the file comment). */
 export async function synthesizeTrace(options: SynthesizeOptions): Promise<TraceEvent[]> {
   const { count, seed } = checkOptions(options);
-  const bus = await createBus({ backend: options.backend, topology: options.topology });
+  const bus = await createBus({ backend: options.backend, wasm: options.wasm, topology: options.topology });
   const prng = new Prng(seed);
   switch (options.profile) {
     case 'boot': {
