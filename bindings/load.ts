@@ -19,7 +19,7 @@ let inlineModule: Promise<WebAssembly.Module> | undefined;
 /** Decodes the Wasm bytes embedded in the bundle (none in the slim build: an error says so). */
 export function inlineWasmBytes(): Uint8Array {
   if (wasmBase64 === '') {
-    throw new WasmLoadError('wasm: this build (vpci/slim) carries no inline Wasm; pass `wasm`: a WebAssembly.Module of vpci.wasm, its bytes or its URL');
+    throw new WasmLoadError('wasm: this build (vpci/slim, vpci/edge) carries no inline Wasm; pass `wasm`: a WebAssembly.Module of vpci.wasm, its bytes or its URL');
   }
   const text = atob(wasmBase64);
   const bytes = new Uint8Array(text.length);
@@ -34,9 +34,18 @@ async function compile(source: WasmSource | undefined): Promise<WebAssembly.Modu
   }
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof URL) {
-    const response = await fetch(source);
+    let response: Response;
+    try {
+      response = await fetch(source);
+    } catch (e) {
+      throw new WasmLoadError(`wasm: fetching ${source.href} failed: ${(e as Error).message}`, { cause: e });
+    }
     if (!response.ok) throw new WasmLoadError(`wasm: fetching ${source.href} failed: HTTP ${response.status}`);
     return WebAssembly.compile(await response.arrayBuffer());
+  }
+  if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
+    const got = typeof source === 'string' ? `a string ("${String(source).slice(0, 80)}")` : typeof source === 'object' ? `an object (${Object.prototype.toString.call(source)})` : `a ${typeof source}`;
+    throw new WasmLoadError(`wasm: expected a WebAssembly.Module, bytes or a URL, got ${got}`);
   }
   return WebAssembly.compile(source);
 }
@@ -45,17 +54,21 @@ async function compile(source: WasmSource | undefined): Promise<WebAssembly.Modu
 export async function loadWasmCore(source?: WasmSource): Promise<WasmCore> {
   const what = source === undefined ? 'the inline module' : source instanceof URL ? source.href
     : source instanceof WebAssembly.Module ? 'the given WebAssembly.Module' : 'the given bytes';
+  const be = source === undefined || source instanceof URL || source instanceof WebAssembly.Module ? 'is' : 'are';
   let module: WebAssembly.Module;
   try {
     module = await compile(source);
   } catch (e) {
     if (e instanceof WasmLoadError) throw e;
-    throw new WasmLoadError(`wasm: ${what} is not a valid WebAssembly module: ${(e as Error).message}`, { cause: e });
+    // Hosts that forbid run-time compilation (workerd) reject valid bytes too: say "could not be compiled".
+    const message = (e as Error).message;
+    const why = /disallowed/i.test(message) ? `could not be compiled here (this host compiles no Wasm at run time: hand over a WebAssembly.Module)` : `${be} not a valid WebAssembly module`;
+    throw new WasmLoadError(`wasm: ${what} ${why}: ${message}`, { cause: e });
   }
   const names = WebAssembly.Module.exports(module).map((d) => d.name);
   for (const required of ['memory', 'stagingAddress', 'configRead', 'mmioRead', 'ioRead']) {
     if (!names.includes(required)) {
-      throw new WasmLoadError(`wasm: ${what} is not the vpci core (no export "${required}")`);
+      throw new WasmLoadError(`wasm: ${what} ${be} not the vpci core (no export "${required}")`);
     }
   }
   try {

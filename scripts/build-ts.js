@@ -4,7 +4,10 @@
 //   (workerd's precompiled WebAssembly.Module, a URL the page fetches);
 // - dist/browser.js: the browser adapter with the library, minified, Wasm inlined: one file a
 //   page imports as is;
-// - dist/node.js, dist/cli.js, dist/replay-worker.js: the Node adapter and the CLI.
+// - dist/node.js, dist/cli.js, dist/replay-worker.js: the Node adapter and the CLI;
+// - dist/deno.js: the Deno adapter (topology files through Deno's file API), beside the library;
+// - dist/edge.js: the library for workerd-style hosts, without inline Wasm (they hand over a
+//   precompiled WebAssembly.Module), with helpers that check that module.
 // Type declarations come from tsc (tsconfig.build.json).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,8 @@ await Promise.all([
   build({ ...common, entryPoints: { slim: 'src/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
   build({ ...common, entryPoints: { browser: 'src/runtime/browser/index.ts' }, outdir: 'dist', platform: 'browser', minify: true }),
   build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node' }),
+  build({ ...common, entryPoints: { deno: 'src/runtime/deno/index.ts' }, outdir: 'dist', platform: 'neutral' }),
+  build({ ...common, entryPoints: { edge: 'src/runtime/edge/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
   build({
     ...common,
     // The replay worker is its own entry: `vpci replay DIR --jobs N` starts it in worker threads.

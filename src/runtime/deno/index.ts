@@ -1,0 +1,3 @@
+// vpci/deno: the Deno runtime adapter (file access for topology files and their templates). The
+// library itself (`vpci`, dist/index.js) runs on Deno unchanged: Web APIs only.
+export { loadTopologyFile, fileReader } from './topology-file.js';
