@@ -20,6 +20,10 @@ import { canonicalPath } from './topology/bdf.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
 
+/**
+ * Options of `createBus`: the backend, the topology and where the Wasm core, template files and
+ * interrupts come from or go.
+ */
 export interface BusOptions {
   /** 'wasm' (default) or 'ts', the pure-TypeScript twin. */
   backend?: BackendKind;
@@ -95,6 +99,12 @@ function unpack(packed: number): FunctionAddress {
   return { seg: packed >>> 16, bus: (packed >>> 8) & 0xff, dev: (packed >>> 3) & 0x1f, fn: packed & 7 };
 }
 
+/**
+ * An emulated PCI/PCIe bus: a core (Wasm or TypeScript) loaded with a resolved topology. Guest
+ * accesses go in through config, MMIO and port-IO calls and are answered by the core; handlers, DMA
+ * and interrupts hang off it. Made by `createBus` (or `new Bus(core, topology)` with a core of
+ * one's own).
+ */
 export class Bus {
   private readonly bdfCache = new Map<string, FunctionAddress>();
   /** Core slots by function path ("0000:00:05.0", "0000:00:05.0/00.0"). */
@@ -378,6 +388,7 @@ export class Bus {
     return this.core.ioRead(port > 0xffffffff ? 0x10000 : port, size);
   }
 
+  /** A port-IO write of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
   ioWrite(port: number, size: number, value: number): void {
     if (!isSize(size, 4) || !isPort(port)) {
       this.core.countInvalid();

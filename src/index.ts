@@ -1,9 +1,14 @@
-// vpci: an emulated PCI/PCIe bus with a WebAssembly core and a pure-TypeScript twin.
-// The library entry: Web APIs and ES2022 only (Node-only code lives in src/runtime/node and src/cli).
+/**
+ * vpci: an emulated PCI/PCIe bus with a WebAssembly core and a pure-TypeScript twin.
+ * The library entry: Web APIs and ES2022 only (Node-only code lives in src/runtime/node and src/cli).
+ *
+ * @module vpci
+ */
 export { createBus, Bus } from './bus.js';
 export type { BusOptions } from './bus.js';
 export type { BackendKind, CoreBackend } from './core/backend.js';
 export { Status, Limits } from './core/backend.js';
+export type { HostAccess, RawEffect, RawEvent, RawIrqEvent, RegionInfo } from './core/backend.js';
 export { TsCore } from './core/ts/ts-core.js';
 export { loadWasmCore, WasmLoadError } from '../bindings/load.js';
 export type { WasmSource } from '../bindings/load.js';
@@ -18,7 +23,7 @@ export { DmaService } from './dma/index.js';
 export * from './interrupts/index.js';
 export type {
   RegionHandler, RegfileHandler, DoorbellHandler, DeviceModelHandler, RegionOptions, MappedRegion, RegionStats, BusStats,
-  BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space,
+  BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space, BarKindName, RegionKindName,
 } from './dispatch/types.js';
 // The virtio device models (transport, rng, blk) and the guest-side driver kit share names
 // (VirtioFeature, BlkStatus, ...) from the two sides of the spec: each under its own namespace.

@@ -5,6 +5,7 @@ import { DescriptorError } from '../errors.js';
 import type { ConfigPlanes } from './planes.js';
 import { Reg } from './registers.js';
 
+/** What a BAR decodes: I/O space, 32-bit memory, or 64-bit memory (taking two BAR registers). */
 export type BarKind = 'io' | 'mem32' | 'mem64';
 
 /** One BAR of a function. A 64-bit BAR takes its index and the next one. */

@@ -14,6 +14,7 @@ export const CapId = {
   MSIX: 0x11,
 } as const;
 
+/** The PCI Express capability's Device/Port Type, by name (numbers in `PCIE_PORT_TYPE`). */
 export type PciePortType =
   | 'endpoint' | 'legacy-endpoint' | 'root-port' | 'upstream-port' | 'downstream-port'
   | 'pcie-to-pci-bridge' | 'pci-to-pcie-bridge' | 'rc-integrated-endpoint' | 'rc-event-collector';
@@ -31,6 +32,12 @@ export const PCIE_PORT_TYPE: Record<PciePortType, number> = {
   'pci-to-pcie-bridge': 0x8,
 };
 
+/**
+ * A capability in the list at 0x34, by `id`: power management, MSI (1-32 vectors, 64-bit address
+ * and per-vector masking optional), MSI-X (table and PBA placed by BAR index and offset), PCI
+ * Express (4 KiB config space), or vendor-specific bytes. `offset` places it (dword aligned, in
+ * 0x40..0xff); by default they follow each other from 0x40.
+ */
 export type CapabilityDescriptor =
   | { id: 'pm'; offset?: number }
   | { id: 'msi'; offset?: number; vectors?: 1 | 2 | 4 | 8 | 16 | 32; address64?: boolean; perVectorMask?: boolean }

@@ -4,6 +4,10 @@ import type { BarDescriptor, RomDescriptor } from './bars.js';
 import type { CapabilityDescriptor } from './capabilities.js';
 import type { ExtendedCapabilityDescriptor } from './extended-capabilities.js';
 
+/**
+ * One PCI function's config space declared: identity, header type, interrupt pin, BARs, ROM,
+ * capabilities and extended capabilities; `buildPlanes` turns it into planes.
+ */
 export interface FunctionDescriptor {
   vendorId: number;
   deviceId: number;

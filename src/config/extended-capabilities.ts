@@ -13,6 +13,11 @@ export const ExtCapId = {
   SRIOV: 0x0010,
 } as const;
 
+/**
+ * An extended capability in the list at 0x100 (needs the 4 KiB space of a PCIe function): a Device
+ * Serial Number or raw bytes. `offset` places it (dword aligned); by default they follow each other
+ * from 0x100.
+ */
 export type ExtendedCapabilityDescriptor =
   /** Device Serial Number: a 64-bit IEEE EUI-64. */
   | { id: 'dsn'; offset?: number; serial: number | bigint }

@@ -33,6 +33,7 @@ export class ConfigPlanes {
     return this;
   }
 
+  /** Reads a little-endian field of the config plane. */
   get(offset: number, width: 1 | 2 | 4): number {
     let v = 0;
     for (let i = width - 1; i >= 0; i--) v = v * 256 + this.config[offset + i];

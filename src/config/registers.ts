@@ -1,5 +1,6 @@
 // Config-space register offsets and bits (PCI Local Bus 3.0 §6.2, PCI-to-PCI Bridge 1.2 §3.2,
 // PCIe Base 6.0 §7.5). Names follow the specifications (and Linux's pci_regs.h spelling).
+/** Config-space register offsets: the type 0 (endpoint) header, then the type 1 (bridge) header's own fields. */
 export const Reg = {
   VENDOR_ID: 0x00,
   DEVICE_ID: 0x02,
@@ -40,6 +41,7 @@ export const Reg = {
   BRIDGE_CONTROL: 0x3e,
 } as const;
 
+/** Command register bits (PCI Local Bus 3.0 §6.2.2). */
 export const Command = {
   IO_SPACE: 1 << 0,
   MEMORY_SPACE: 1 << 1,
@@ -53,6 +55,7 @@ export const Command = {
   INTX_DISABLE: 1 << 10,
 } as const;
 
+/** Status register bits (PCI Local Bus 3.0 §6.2.3). */
 export const StatusBits = {
   IMMEDIATE_READINESS: 1 << 0,
   INTERRUPT: 1 << 3,
@@ -87,6 +90,7 @@ export const COMMAND_WRITABLE = Command.IO_SPACE | Command.MEMORY_SPACE | Comman
 export const BRIDGE_CONTROL_WRITABLE = 0x0bff;
 export const BRIDGE_CONTROL_W1C = 0x0400;
 
+/** Header Type layouts (low 7 bits of the register): 0 endpoint, 1 PCI-to-PCI bridge. */
 export const HeaderType = { ENDPOINT: 0, BRIDGE: 1 } as const;
 export const MULTI_FUNCTION = 0x80;
 

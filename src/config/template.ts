@@ -16,6 +16,7 @@ export interface TemplateBarSize {
   path?: string;
 }
 
+/** A config space cloned from real hardware: the dump and its BARs' sizes (`clonePlanes`). */
 export interface TemplateSource {
   /** The dump: 256 or 4096 bytes (sysfs `config`, or `lspci -xxx` / `-xxxx` text parsed). */
   config: Uint8Array;

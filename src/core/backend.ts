@@ -6,6 +6,11 @@
  */
 import type { DmaCore } from './ts/dma/index.js';
 
+/**
+ * A core: the function slots and config planes, the trap dispatcher, interrupts and DMA of one bus,
+ * behind numbers only. `TsCore` and the Wasm core (`loadWasmCore`) implement it; `Bus` drives one
+ * (`bus.core`).
+ */
 export interface CoreBackend {
   /** 'wasm' or 'ts'. */
   readonly kind: BackendKind;
@@ -33,6 +38,10 @@ export interface CoreBackend {
   loadPlanes(slot: number, config: Uint8Array, wmask: Uint8Array, w1cmask: Uint8Array): number;
   /** One raw plane byte (0 config, 1 wmask, 2 w1c), for tests and snapshots. */
   planeByte(slot: number, plane: number, offset: number): number;
+  /**
+   * A config read of 1, 2 or 4 bytes at register `reg` of seg:bus:dev.fn, routed as a config cycle
+   * is now; all ones when no function answers.
+   */
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number;
   /** Returns the number of interrupt events queued after the write (as mmioWrite and ioWrite do). */
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number;
@@ -40,9 +49,16 @@ export interface CoreBackend {
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   /** Low 32 bits of an MMIO read; the high half of an 8-byte read is in mmioReadHigh(). */
   mmioRead(addr: number, size: number): number;
+  /** The high 32 bits of the last 8-byte MMIO read. */
   mmioReadHigh(): number;
+  /**
+   * An MMIO write of 1, 2, 4 or 8 bytes (`high`: bits 63:32 of an 8-byte value); returns the number
+   * of interrupt events queued.
+   */
   mmioWrite(addr: number, size: number, value: number, high: number): number;
+  /** A port-IO read of 1, 2 or 4 bytes (0xCF8/0xCFC reach config space); all ones on a master abort. */
   ioRead(port: number, size: number): number;
+  /** A port-IO write of 1, 2 or 4 bytes; returns the number of interrupt events queued. */
   ioWrite(port: number, size: number, value: number): number;
 
   // --- The trap dispatcher (regions, BAR mappings, handlers, batch replay) ---
@@ -52,9 +68,11 @@ export interface CoreBackend {
   barHandler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number;
   /** A fixed embedder region; returns its id or a negative Status. */
   addRegion(space: number, base: number, size: number, priority: number, kind: number, datum: number): number;
+  /** Removes a fixed embedder region (regfile, doorbell or host): OK, NOT_FOUND, or RANGE for BAR regions. */
   removeRegion(id: number): number;
   /** A register file from initial values and a write mask (first `size` bytes); its handle or 0xffffffff. */
   regfileCreate(size: number, values: Uint8Array, mask: Uint8Array): number;
+  /** A doorbell (counts writes and queues a `RawEvent` for each); its handle or 0xffffffff when all 4096 are taken. */
   doorbellCreate(): number;
   /** A function's BAR as the core tracks it (bar 6 = ROM): kind 0 none, 1 io, 2 mem32, 3 mem64, 4 rom, 5 upper half. */
   barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number };
@@ -64,7 +82,9 @@ export interface CoreBackend {
   counterValue(counter: number): number;
   /** Counts an access the embedder refused before it reached the core. */
   countInvalid(): void;
+  /** Every queued doorbell write, oldest first (the queue is emptied). */
   eventsDrain(): RawEvent[];
+  /** Every queued BAR mapping change, oldest first (the queue is emptied). */
   effectsDrain(): RawEffect[];
   // --- Interrupts (INTx lines, MSI, MSI-X; /tmp spec: assembly/irq/DESIGN.md) ---
   /** Reads the function's pin and MSI/MSI-X capabilities, maps the MSI-X table and PBA; after barAttach. */
@@ -73,12 +93,15 @@ export interface CoreBackend {
   intxSet(slot: number, level: number): number;
   /** Routing table entry: root-bus device (0-31) and pin (1-4) of a segment to a GSI (GSI_NONE unroutes). */
   intxRoute(seg: number, device: number, pin: number, gsi: number): number;
+  /** The GSI a root-bus device and pin (1-4) of a segment is routed to; GSI_NONE if unrouted or out of range. */
   intxRouteOf(seg: number, device: number, pin: number): number;
   /** Signals MSI / MSI-X vector k: 0 delivered, IrqResult.PENDING, or a negative Status. */
   msiSignal(slot: number, vector: number): number;
+  /** Signals MSI-X vector `vector`: 0 delivered, IrqResult.PENDING (masked), or a negative Status. */
   msixSignal(slot: number, vector: number): number;
   /** A line's reference count (0 = deasserted). */
   lineLevel(gsi: number): number;
+  /** How many interrupt events are queued for irqDrain(). */
   irqQueued(): number;
   /** Every queued interrupt event, oldest first (the queue is emptied). */
   irqDrain(): RawIrqEvent[];
@@ -127,6 +150,7 @@ export interface RawIrqEvent { kind: number; slot: number; gsi: number; level: n
 export const BATCH_CAPACITY = 16384;
 export const RECORD_BYTES = 24;
 
+/** A region as `regionInfo` reports it: kind (`RegionKind`), owner, placement and access counts. */
 export interface RegionInfo {
   kind: number;
   /** Function slot for BAR regions, else -1. */
@@ -156,6 +180,7 @@ export interface RawEffect {
  */
 export type HostAccess = (handle: number, write: boolean, offset: number, size: number, lo: number, hi: number, out: { lo: number; hi: number }) => void;
 
+/** Which core a bus runs on: 'wasm' (the AssemblyScript core) or 'ts' (its pure-TypeScript twin). */
 export type BackendKind = 'wasm' | 'ts';
 export type { DmaCore };
 

@@ -3,6 +3,7 @@
 // to leave alone: it has no BARs and no driver.
 import type { FunctionDescriptor } from '../config/index.js';
 
+/** Options of the 'host-bridge' model: its IDs (default 1b36:0008). */
 export interface HostBridgeOptions {
   vendorId?: number;
   deviceId?: number;

@@ -8,6 +8,10 @@ import type { DmaResult, SgElement } from '../dma/index.js';
 import type { RegionHandler } from '../dispatch/types.js';
 import type { SignalResult } from '../interrupts/types.js';
 
+/**
+ * What a device model's behaviour gets from the bus at `attach`: its BARs, DMA and interrupts, all
+ * bound to its one function.
+ */
 export interface DeviceContext {
   /** The function's path ("0000:00:05.0/00.0"): stable whatever bus numbers firmware writes. */
   readonly path: string;
@@ -15,14 +19,22 @@ export interface DeviceContext {
   bar(bar: number, handler: RegionHandler, range?: { offset?: number; length?: number }): number;
   /** Reads guest memory at `iova` on behalf of the function (nothing moves unless all of it can). */
   dmaRead(iova: number, into: Uint8Array): DmaResult;
+  /** Writes `data` to guest memory at `iova` on behalf of the function (all of it, or nothing). */
   dmaWrite(iova: number, data: Uint8Array): DmaResult;
+  /** Gathers a scatter-gather list's bytes, one after another, into `into` (its length is their sum). */
   dmaReadSg(list: readonly SgElement[], into: Uint8Array): DmaResult;
+  /** Scatters `data` over a scatter-gather list, in order (its length is their sum). */
   dmaWriteSg(list: readonly SgElement[], data: Uint8Array): DmaResult;
   /** Drives the function's INTx pin. */
   intx(level: boolean): void;
   /** Signals an MSI-X / MSI vector; `notify` uses whichever the guest enabled. */
   msix(vector: number): SignalResult;
+  /** Signals MSI vector `vector`. */
   msi(vector: number): SignalResult;
+  /**
+   * Signals `vector` by MSI-X if the guest enabled it, else by MSI; 'disabled' if neither is (INTx
+   * stays the model's to drive).
+   */
   notify(vector: number): SignalResult;
   /** Reads the function's config space as the guest would (a device model may look at Command). */
   configRead(offset: number, size: number): number;
@@ -30,9 +42,12 @@ export interface DeviceContext {
 
 /** A device's running state; `reset` is called on a function-level reset (Bus.resetDevice). */
 export interface DeviceInstance {
+  /** Returns the device to its power-on state. */
   reset?(): void;
 }
 
+/** What a device model does, beyond its config space: the bus calls `attach` once per function, in topology order. */
 export interface DeviceBehaviour {
+  /** Brings the device to life on its function (BARs and interrupts already attached); returns its running state. */
   attach(context: DeviceContext): DeviceInstance;
 }

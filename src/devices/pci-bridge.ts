@@ -2,6 +2,7 @@
 // Bus routing through its windows arrives with the topology work; today it is a config space.
 import type { FunctionDescriptor } from '../config/index.js';
 
+/** Options of the 'pci-bridge' model. */
 export interface PciBridgeOptions {
   /** Decode 32-bit I/O addresses (default false: 16-bit, as QEMU's bridge). */
   io32?: boolean;

@@ -15,14 +15,20 @@ import type { VirtioBlkOptions, VirtioRngOptions } from './virtio/index.js';
 /** What a model yields for one function: its config space, and optionally what it does. */
 export type FunctionSource = ({ descriptor: FunctionDescriptor } | { template: TemplateSource }) & { behaviour?: DeviceBehaviour };
 
+/** A device model a topology names in `model`: a summary, the options it accepts, and `create`. */
 export interface DeviceModel {
   /** What the model is, for `--help` and the README. */
   readonly summary: string;
   /** Option names the model accepts (anything else is refused). */
   readonly options: readonly string[];
+  /** Builds one function from the options (already checked against `options`); throws DescriptorError on bad values. */
   create(options: Record<string, unknown>): FunctionSource;
 }
 
+/**
+ * The built-in device models by name: 'host-bridge', 'test-endpoint', 'test-device', 'pci-bridge',
+ * 'root-port', 'firecracker-virtio-blk', 'virtio-rng', 'virtio-blk'.
+ */
 export const deviceModels: Readonly<Record<string, DeviceModel>> = {
   'host-bridge': {
     summary: 'host bridge, class 06/00, no BARs',

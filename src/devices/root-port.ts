@@ -2,6 +2,7 @@
 // QEMU's pcie-root-port (1b36:000c); a 4 KiB config space with an extended capability list.
 import type { FunctionDescriptor } from '../config/index.js';
 
+/** Options of the 'root-port' model. */
 export interface RootPortOptions {
   /** Device Serial Number, shown in the extended capability list. Default: derived from nothing, 0. */
   serial?: number | bigint;

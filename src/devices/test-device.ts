@@ -65,6 +65,10 @@ import type { FunctionDescriptor } from '../config/index.js';
 import type { DmaResult } from '../dma/index.js';
 import type { DeviceBehaviour, DeviceContext, DeviceInstance } from './model-api.js';
 
+/**
+ * The test device's BAR 0 register offsets: ID, SCRATCH, the interrupt registers (raise, ack,
+ * status, result), the DMA engine's registers and the 4 KiB buffer at 0x1000.
+ */
 export const TestDeviceReg = {
   ID: 0x00,
   SCRATCH: 0x04,
@@ -82,8 +86,11 @@ export const TestDeviceReg = {
   BUFFER: 0x1000,
 } as const;
 
+/** What the ID register reads: magic 0x7e57, version 1.0. */
 export const TEST_DEVICE_ID = 0x7e570100;
+/** Bytes in the DMA buffer (BAR 0 0x1000-0x1fff). */
 export const TEST_DEVICE_BUFFER_SIZE = 0x1000;
+/** MSI-X vectors the test device has. */
 export const TEST_DEVICE_MSIX_VECTORS = 4;
 
 /** DMA_CMD bits. */
@@ -141,6 +148,7 @@ export function testDeviceDescriptor(): FunctionDescriptor {
 export interface TestDevice extends DeviceInstance {
   /** The DMA buffer (also BAR 0 0x1000-0x1fff), for tests and embedders. */
   readonly buffer: Uint8Array;
+  /** Function-level reset: clears every register, the buffer and the INTx level (SCRATCH, in the core, keeps its value). */
   reset(): void;
 }
 

@@ -3,6 +3,7 @@
 // IDs are QEMU's pci-testdev (1b36:0005), an unclassified device no guest driver claims.
 import type { BarDescriptor, CapabilityDescriptor, FunctionDescriptor, RomDescriptor } from '../config/index.js';
 
+/** Options of the 'test-endpoint' model: IDs (default 1b36:0005), interrupt pin, MSI vectors, BARs, ROM, PCIe. */
 export interface TestEndpointOptions {
   vendorId?: number;
   deviceId?: number;

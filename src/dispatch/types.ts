@@ -3,7 +3,9 @@
 /** A TypeScript device model: one call per access. Offsets are from the start of the BAR (BAR
  * handlers) or of the region (embedder regions); 8-byte values are bigints. */
 export interface DeviceModelHandler {
+  /** Serves a read of `size` bytes (1, 2, 4 or 8) at `offset`. */
   read(offset: number, size: number): number | bigint;
+  /** Serves a write of `size` bytes (1, 2, 4 or 8) at `offset`. */
   write(offset: number, size: number, value: number | bigint): void;
 }
 
@@ -22,10 +24,16 @@ export interface DoorbellHandler {
   kind: 'doorbell';
 }
 
+/** What serves a region: a register file or doorbell inside the core, or a TypeScript device model. */
 export type RegionHandler = RegfileHandler | DoorbellHandler | DeviceModelHandler;
 
+/** The address space of a region: memory (MMIO) or port I/O. */
 export type Space = 'mmio' | 'io';
 
+/**
+ * A region at a fixed address (`Bus.addRegion`): where it is, its priority among overlapping
+ * regions, what serves it.
+ */
 export interface RegionOptions {
   space: Space;
   base: number | bigint;
@@ -36,8 +44,13 @@ export interface RegionOptions {
   name?: string;
 }
 
+/**
+ * What a region is: a config mechanism (ECAM window, the 0xCF8/0xCFC ports), a whole BAR, a handler
+ * ('regfile', 'doorbell', 'model'), or an MSI-X table or PBA.
+ */
 export type RegionKindName = 'ecam' | 'cf8' | 'cfc' | 'bar' | 'regfile' | 'doorbell' | 'model' | 'msix-table' | 'msix-pba';
 
+/** A region mapped now (`Bus.regions`): id, kind, address range, and the function and BAR it belongs to, if any. */
 export interface MappedRegion {
   id: number;
   space: Space;
@@ -49,6 +62,7 @@ export interface MappedRegion {
   bar?: number;
 }
 
+/** Access counts of one region (`Bus.stats`), with where it is mapped. */
 export interface RegionStats {
   id: number;
   name: string;
@@ -63,6 +77,10 @@ export interface RegionStats {
   writes: number;
 }
 
+/**
+ * The counters `Bus.stats` reports: per region, per device, master aborts, invalid accesses, model
+ * errors and dropped events.
+ */
 export interface BusStats {
   regions: RegionStats[];
   devices: { bdf: string; reads: number; writes: number }[];
@@ -75,6 +93,7 @@ export interface BusStats {
   droppedIrqs: number;
 }
 
+/** What a BAR decodes: I/O, 32-bit memory, 64-bit memory, or the expansion ROM. */
 export type BarKindName = 'io' | 'mem32' | 'mem64' | 'rom';
 
 /** A BAR mapping change; null = not mapped. */
@@ -87,6 +106,7 @@ export interface BarEffect {
   size: bigint;
 }
 
+/** A write to a doorbell region (`Bus.events`): region id, offset in the region, size and value. */
 export interface DoorbellEvent {
   region: number;
   offset: number;
@@ -94,6 +114,7 @@ export interface DoorbellEvent {
   value: bigint;
 }
 
+/** What `Bus.replay` returns for a batch of access records. */
 export interface ReplayResult {
   count: number;
   /** One per record: the value read (writes: 0). */
@@ -104,6 +125,7 @@ export interface ReplayResult {
   mismatches: number[];
 }
 
+/** The access during which a TypeScript device model threw (`BusOptions.onError`). */
 export interface AccessErrorInfo {
   region: number;
   offset: number;

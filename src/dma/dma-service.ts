@@ -42,6 +42,11 @@ function bytesOf(b: ArrayBuffer | SharedArrayBuffer | Uint8Array): Uint8Array {
   return b instanceof Uint8Array ? b : new Uint8Array(b);
 }
 
+/**
+ * DMA on behalf of a bus's functions (`bus.dma`): guest RAM, IOMMU domains and their mappings,
+ * transfers checked against Bus Master Enable and the function's domain, and the fault log. Bad
+ * arguments and operations the core refuses throw ArgumentError; transfers return a DmaResult.
+ */
 export class DmaService {
   /** The embedder's RAM bytes by region index (undefined for RAM the core holds). */
   private readonly external: (Uint8Array | undefined)[] = [];
@@ -81,6 +86,7 @@ export class DmaService {
     return index;
   }
 
+  /** Removes a RAM region by index. */
   removeRam(index: number): void {
     checkId('removeRam', 'index', index);
     const status = this.core.dma.ramRemove(index);
@@ -96,6 +102,7 @@ export class DmaService {
     return bytes;
   }
 
+  /** Creates an IOMMU domain; returns its id. */
   createDomain(kind: DomainKind): number {
     if (typeof kind !== 'string' || !Object.hasOwn(DOMAIN_TYPES, kind)) throw new ArgumentError(`dma: createDomain: "${String(kind)}" is not identity, blocked or translated`);
     const id = this.core.dma.domainCreate(DOMAIN_TYPES[kind]);
@@ -103,12 +110,14 @@ export class DmaService {
     return id;
   }
 
+  /** Destroys a domain (it must have no functions attached). */
   destroyDomain(id: number): void {
     checkId('destroyDomain', 'domain', id);
     const status = this.core.dma.domainDestroy(id);
     if (status < 0) this.fail(`destroyDomain(${id})`, status);
   }
 
+  /** Maps a range in a translated domain (4 KiB aligned, not mapped already). */
   map(domain: number, o: MapOptions): void {
     checkId('map', 'domain', domain);
     checkNumbers('map', { iova: o.iova, gpa: o.gpa, size: o.size });
@@ -128,6 +137,7 @@ export class DmaService {
     return r;
   }
 
+  /** Puts a function's DMA through `domain` (by path or current BDF). */
   attach(bdf: string, domain: number): void {
     checkId('attach', 'domain', domain);
     const status = this.core.dma.dmaAttach(this.slot('attach', bdf), domain);
@@ -260,6 +270,7 @@ export class DmaService {
     }
   }
 
+  /** The DMA counters. */
   stats(): DmaStats {
     const c = (i: number) => this.core.dma.dmaCounter(i);
     return {

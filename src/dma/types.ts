@@ -3,8 +3,13 @@
 /** How a DMA ended: done, or why nothing of it was performed. */
 export type DmaResult = 'ok' | 'bus-master-off' | 'blocked' | 'unmapped' | 'permission' | 'outside-ram';
 
+/**
+ * An IOMMU domain's kind: 'identity' (bus addresses are guest-physical), 'blocked' (no DMA),
+ * 'translated' (through the domain's mappings).
+ */
 export type DomainKind = 'identity' | 'blocked' | 'translated';
 
+/** Guest RAM for DMA (`bus.dma.addRam`). */
 export interface RamOptions {
   /** Guest-physical base, 4 KiB aligned. */
   base: number;
@@ -17,6 +22,7 @@ export interface RamOptions {
   buffer?: ArrayBuffer | SharedArrayBuffer | Uint8Array;
 }
 
+/** A mapping in a translated domain (`bus.dma.map`): `size` bytes from bus address `iova` to guest-physical `gpa`. */
 export interface MapOptions {
   iova: number;
   gpa: number;
@@ -33,6 +39,7 @@ export interface SgElement {
   length: number;
 }
 
+/** A DMA refused (`bus.dma.faults`): which function, the bus address and length, the direction and why. */
 export interface DmaFaultRecord {
   bdf: string;
   iova: number;
@@ -42,6 +49,7 @@ export interface DmaFaultRecord {
   reason: Exclude<DmaResult, 'ok'>;
 }
 
+/** DMA counters (`bus.dma.stats`): IOTLB hits and misses, faults (logged and dropped), transfers and bytes moved. */
 export interface DmaStats {
   iotlbHits: number;
   iotlbMisses: number;

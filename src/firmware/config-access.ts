@@ -3,7 +3,9 @@
 
 /** Config read/write by function address ("SSSS:BB:DD.F" or "BB:DD.F"); sizes 1, 2, 4. */
 export interface ConfigAccess {
+  /** Reads `size` bytes at config offset `offset`; all ones where no function answers. */
   configRead(bdf: string, offset: number, size: number): number;
+  /** Writes `size` bytes of `value` at config offset `offset`. */
   configWrite(bdf: string, offset: number, size: number, value: number): void;
 }
 

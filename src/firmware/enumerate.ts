@@ -18,6 +18,7 @@ import type { ScanNode, ScanResult } from './scan.js';
 import { buildRequests, sizeFunction } from './size.js';
 import type { SizedFunction } from './size.js';
 
+/** The allocation policies `runFirmware` accepts. */
 export const POLICIES: readonly PolicyName[] = ['scan-order', 'largest-first'];
 
 /**
@@ -31,6 +32,10 @@ export const DEFAULT_WINDOWS: RootWindows = {
   mem64: { base: 0x8000000000n, size: 0x8000000000n },
 };
 
+/**
+ * Options of `runFirmware`: the policy, segments, apertures, reserved ranges, hotplug reserves and
+ * interrupt routing.
+ */
 export interface FirmwareOptions {
   /** `largest-first` (default; Linux, SeaBIOS) or `scan-order` (the seed's first-fit). */
   policy?: PolicyName;
@@ -61,12 +66,14 @@ export interface FirmwareOptions {
   irqRoute?: IrqRoute;
 }
 
+/** A segment to enumerate: its root bus and the last bus number firmware may give out (0-255). */
 export interface SegmentRange {
   segment: number;
   rootBus: number;
   maxBus: number;
 }
 
+/** What a firmware run found and assigned, per segment and in all, with the resource map. */
 export interface FirmwareResult {
   /** One scan and allocation per segment, in the order run. */
   segments: { segment: number; scan: ScanResult; allocation: Allocation }[];

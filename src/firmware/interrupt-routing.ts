@@ -19,6 +19,7 @@ export const piixRoute: IrqRoute = (rootDevice, pin) => piixGsi(rootDevice, pin)
 
 /** What a routing table answers: a GSI, or null where nothing is routed. `bus.interrupts` is one. */
 export interface RoutingTable {
+  /** The GSI of a root-bus `device` and `pin` (1 = INTA .. 4 = INTD) of `segment`, or null. */
   routeOf(segment: number, device: number, pin: number): number | null;
 }
 

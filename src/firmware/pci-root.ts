@@ -9,8 +9,10 @@ import { bdfText } from './config-access.js';
 // Command register bits: the one definition in src/config (IO_SPACE, MEMORY_SPACE, BUS_MASTER, ...).
 export { Command };
 
+/** A memory BAR's Type field: 32-bit, below 1 MiB (legacy), or 64-bit. */
 export type MemoryBarType = 'width32' | 'below1MiB' | 'width64';
 
+/** A BAR as `PciRoot.barInfo` probes it: memory (type, prefetchable, address, size) or I/O (port, size). */
 export type BarInfo =
   | { kind: 'memory'; addressType: MemoryBarType; prefetchable: boolean; address: bigint; size: bigint }
   | { kind: 'io'; port: number; size: number };
@@ -32,6 +34,11 @@ export interface DeviceFunctionInfo {
   interruptPin: number;
 }
 
+/**
+ * The seed's driver-side PCI API (virtio-drivers' PciRoot): lists a bus's functions, probes and
+ * programs BARs, reads and sets Command. Works only through config cycles (`ConfigAccess`), so it
+ * drives a `Bus` or anything else that answers them.
+ */
 export class PciRoot {
   constructor(readonly access: ConfigAccess) {}
 
@@ -74,6 +81,7 @@ export class PciRoot {
     return [this.read(f, Reg.STATUS, 2), this.read(f, Reg.COMMAND, 2)];
   }
 
+  /** Writes the Command register (the low 16 bits of `command`). */
   setCommand(f: DeviceFunction, command: number): void {
     this.write(f, Reg.COMMAND, 2, command & 0xffff);
   }

@@ -3,6 +3,7 @@
 // that contains them, two spaces per level, "start-end : owner".
 import type { BarKind, PolicyName } from './allocate/index.js';
 
+/** A BAR in the resource map: index (6 = ROM), kind, address and size as hex strings. */
 export interface MapBar {
   index: number;
   kind: BarKind;
@@ -14,12 +15,17 @@ export interface MapBar {
   kept?: boolean;
 }
 
+/** An open bridge window in the resource map, as hex strings. */
 export interface MapWindow {
   kind: 'io' | 'mem' | 'prefetch';
   base: string;
   size: string;
 }
 
+/**
+ * The result of a firmware run as data (JSON-ready, hex strings): every BAR and every bridge with
+ * its bus numbers and windows; `formatResourceMap` prints it.
+ */
 export interface ResourceMap {
   policy: PolicyName;
   /** The segments enumerated. */

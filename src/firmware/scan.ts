@@ -22,6 +22,7 @@ export interface ScanNode {
   children?: ScanNode[];
 }
 
+/** What a segment's scan found: the functions as a tree and depth first, and the last bus number given out. */
 export interface ScanResult {
   /** Functions on the root bus, in scan order (bridges' subtrees under `children`). */
   roots: ScanNode[];

@@ -3,6 +3,7 @@
 import type { Bus } from '../bus.js';
 import { GuestError } from './errors.js';
 
+/** Where a guest's RAM is and how big, and where its allocator starts. */
 export interface GuestRamOptions {
   /** Bytes, a multiple of 4 KiB (default 16 MiB). */
   size?: number;
@@ -12,6 +13,11 @@ export interface GuestRamOptions {
   allocStart?: number;
 }
 
+/**
+ * A guest's RAM: bytes it owns, registered with the bus (`attach`) so devices can DMA into them,
+ * little-endian accessors by guest-physical address, and a bump allocator. Addresses outside the
+ * RAM throw GuestError.
+ */
 export class GuestRam {
   readonly bytes: Uint8Array;
   readonly base: number;
@@ -70,8 +76,11 @@ export class GuestRam {
     return off;
   }
 
+  /** The byte at guest-physical `gpa`. */
   u8(gpa: number): number { return this.bytes[this.at(gpa, 1)]; }
+  /** The little-endian 16-bit value at `gpa`. */
   u16(gpa: number): number { return this.view.getUint16(this.at(gpa, 2), true); }
+  /** The little-endian 32-bit value at `gpa`. */
   u32(gpa: number): number { return this.view.getUint32(this.at(gpa, 4), true); }
   /** A 64-bit field as a number (exact below 2^53, which covers every guest address). */
   u64(gpa: number): number {
@@ -79,9 +88,13 @@ export class GuestRam {
     return this.view.getUint32(off, true) + this.view.getUint32(off + 4, true) * 0x100000000;
   }
 
+  /** Writes a byte at `gpa`. */
   setU8(gpa: number, v: number): void { this.bytes[this.at(gpa, 1)] = v; }
+  /** Writes a little-endian 16-bit value at `gpa`. */
   setU16(gpa: number, v: number): void { this.view.setUint16(this.at(gpa, 2), v, true); }
+  /** Writes a little-endian 32-bit value at `gpa`. */
   setU32(gpa: number, v: number): void { this.view.setUint32(this.at(gpa, 4), v >>> 0, true); }
+  /** Writes a little-endian 64-bit value at `gpa` (a number, exact below 2^53). */
   setU64(gpa: number, v: number): void {
     const off = this.at(gpa, 8);
     this.view.setUint32(off, v >>> 0, true);
@@ -99,10 +112,12 @@ export class GuestRam {
     return this.view8(gpa, length).slice();
   }
 
+  /** Copies `data` into the RAM at `gpa`. */
   write(gpa: number, data: Uint8Array): void {
     this.bytes.set(data, this.at(gpa, data.length));
   }
 
+  /** Sets `length` bytes from `gpa` on to `value`. */
   fill(gpa: number, length: number, value: number): void {
     const off = this.at(gpa, length);
     this.bytes.fill(value, off, off + length);

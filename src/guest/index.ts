@@ -1,6 +1,10 @@
-// The guest-side driver kit: a guest written in TypeScript that reaches the bus only through
-// config cycles, MMIO, the RAM it owns and the interrupts its sink receives. PCI helpers, a
-// virtio-pci modern driver, split virtqueues, and the entropy and block front-ends.
+/**
+ * The guest-side driver kit: a guest written in TypeScript that reaches the bus only through
+ * config cycles, MMIO, the RAM it owns and the interrupts its sink receives. PCI helpers, a
+ * virtio-pci modern driver, split virtqueues, and the entropy and block front-ends.
+ *
+ * @packageDocumentation
+ */
 export { GuestError } from './errors.js';
 export { GuestRam } from './guest-ram.js';
 export type { GuestRamOptions } from './guest-ram.js';

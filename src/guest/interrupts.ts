@@ -8,10 +8,12 @@ export const MSI_ADDRESS = 0xfee00000;
 /** The first data value handed out (x86 vectors below 0x20 are exceptions; 0x40 leaves room). */
 export const FIRST_VECTOR_DATA = 0x40;
 
+/** A delivery the guest saw: an INTx line (GSI) changing level, or an MSI/MSI-X message from a function. */
 export type GuestIrqEvent =
   | { kind: 'line'; gsi: number; level: boolean }
   | { kind: 'message'; bdf: string; address: bigint; data: number };
 
+/** Options of `GuestInterrupts`. */
 export interface GuestInterruptsOptions {
   /** Keep every event in `log`, in order (default true; benches turn it off). */
   log?: boolean;

@@ -9,7 +9,9 @@ import { GuestError } from './errors.js';
 
 /** What a guest reaches the bus through: config cycles and MMIO (vpci's Bus is one). */
 export interface GuestBus extends ConfigAccess {
+  /** An MMIO read of 1, 2 or 4 bytes; all ones where nothing decodes. */
   mmioRead(addr: number, size: number): number;
+  /** An MMIO write of 1, 2 or 4 bytes. */
   mmioWrite(addr: number, size: number, value: number): void;
 }
 
@@ -62,6 +64,7 @@ export function findFunctions(access: ConfigAccess, match: { vendorId?: number; 
     (match.classCode === undefined || f.classCode === match.classCode));
 }
 
+/** A capability in a function's list: its ID (`CapId`) and config-space offset. */
 export interface Capability {
   id: number;
   offset: number;
@@ -79,23 +82,34 @@ export class PciFunction {
     this.root = new PciRoot(bus);
   }
 
+  /** The function a scan found (`scanFunctions`, `findFunctions`). */
   static at(bus: GuestBus, found: { f: DeviceFunction }): PciFunction {
     return new PciFunction(bus, found.f);
   }
 
+  /** "SSSS:BB:DD.F" of the function. */
   get bdf(): string {
     return bdfText(this.f);
   }
 
+  /** Reads a config-space byte. */
   read8(offset: number): number { return this.bus.configRead(this.bdf, offset, 1); }
+  /** Reads a config-space word. */
   read16(offset: number): number { return this.bus.configRead(this.bdf, offset, 2); }
+  /** Reads a config-space dword. */
   read32(offset: number): number { return this.bus.configRead(this.bdf, offset, 4) >>> 0; }
+  /** Writes a config-space byte. */
   write8(offset: number, v: number): void { this.bus.configWrite(this.bdf, offset, 1, v & 0xff); }
+  /** Writes a config-space word. */
   write16(offset: number, v: number): void { this.bus.configWrite(this.bdf, offset, 2, v & 0xffff); }
+  /** Writes a config-space dword. */
   write32(offset: number, v: number): void { this.bus.configWrite(this.bdf, offset, 4, v >>> 0); }
 
+  /** The Vendor ID register (0xFFFF: no function). */
   get vendorId(): number { return this.read16(Reg.VENDOR_ID); }
+  /** The Device ID register. */
   get deviceId(): number { return this.read16(Reg.DEVICE_ID); }
+  /** The Interrupt Pin register: 0 none, 1..4 = INTA..INTD. */
   get interruptPin(): number { return this.read8(Reg.INTERRUPT_PIN); }
   /** What firmware wrote in Interrupt Line: the GSI the pin reaches (0xFF: unknown). */
   get interruptLine(): number { return this.read8(Reg.INTERRUPT_LINE); }
@@ -117,6 +131,7 @@ export class PciFunction {
     return out;
   }
 
+  /** The offset of the first capability with ID `id` (`CapId`), if any. */
   findCapability(id: number): number | undefined {
     return this.capabilities().find((c) => c.id === id)?.offset;
   }
@@ -215,6 +230,7 @@ export class MsixTable {
     };
   }
 
+  /** Sets or clears a vector's Mask bit (Vector Control). */
   setMasked(vector: number, masked: boolean): void {
     this.fn.bus.mmioWrite(this.entry(vector) + 12, 4, masked ? ENTRY_MASKED : 0);
   }
@@ -226,6 +242,7 @@ export class MsixTable {
     return ((word >>> (vector & 31)) & 1) === 1;
   }
 
+  /** Whether MSI-X Enable is set in Message Control. */
   get enabled(): boolean {
     return (this.fn.read16(this.capOffset + 2) & MSIX_ENABLE) !== 0;
   }
@@ -236,6 +253,7 @@ export class MsixTable {
     this.fn.write16(this.capOffset + 2, on ? (control | MSIX_ENABLE) & ~MSIX_FUNCTION_MASK : control & ~MSIX_ENABLE);
   }
 
+  /** Sets or clears Function Mask in Message Control (masks every vector). */
   setFunctionMask(masked: boolean): void {
     const control = this.fn.read16(this.capOffset + 2);
     this.fn.write16(this.capOffset + 2, masked ? control | MSIX_FUNCTION_MASK : control & ~MSIX_FUNCTION_MASK);

@@ -34,12 +34,14 @@ const STATUS_UNSET = 0xff;
 /** Bytes left between data segments, so each segment is a buffer of its own in memory too. */
 const SEGMENT_GAP = 16;
 
+/** Options of the block front-end: the features to ask for and its queue's setup. */
 export interface VirtioBlkOptions {
   /** Features to ask for beyond VERSION_1 (default: FLUSH, BLK_SIZE, SEG_MAX, RO when offered). */
   features?: bigint;
   queue?: QueueSetupOptions;
 }
 
+/** How a request is built and handed over: indirect or not, data segments, a fill byte, whether to notify. */
 export interface BlkRequestOptions {
   /** Put the chain in an indirect table (needs INDIRECT_DESC). */
   indirect?: boolean;
@@ -51,6 +53,7 @@ export interface BlkRequestOptions {
   kick?: boolean;
 }
 
+/** A block request: type (`BlkType`), sector (512-byte units), and the data to write or the bytes to read. */
 export interface BlkRequest extends BlkRequestOptions {
   type: number;
   sector: number;
@@ -74,6 +77,7 @@ export interface BlkPending {
   usedLen: number;
 }
 
+/** How a request ended: the status byte, the used length, the data read, and whether an interrupt came with it. */
 export interface BlkResult {
   /** The status byte the device wrote (0xFF: it wrote none). */
   status: number;
@@ -94,6 +98,11 @@ interface Slot {
   dataSize: number;
 }
 
+/**
+ * The virtio block device's front-end (virtio 1.2 §5.2): initializes the device with one request
+ * queue, reads its capacity and limits, and submits and completes read, write, flush and get-id
+ * requests.
+ */
 export class VirtioBlk {
   readonly queue: SplitVirtqueue;
   /** Capacity in 512-byte sectors. */

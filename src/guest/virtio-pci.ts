@@ -13,6 +13,7 @@ import { SplitVirtqueue } from './virtqueue.js';
 
 /** PCI vendor of virtio devices, and the first modern device ID (0x1040 + device type, §4.1.2). */
 export const VIRTIO_VENDOR = 0x1af4;
+/** The first modern virtio device ID: 0x1040 + device type. */
 export const VIRTIO_MODERN_DEVICE_BASE = 0x1040;
 /** Device types (§5). */
 export const VirtioType = { NET: 1, BLOCK: 2, CONSOLE: 3, ENTROPY: 4 } as const;
@@ -68,6 +69,7 @@ export const COMMON_CFG_LENGTH = 0x38;
 export const VIRTIO_MSI_NO_VECTOR = 0xffff;
 /** ISR status bits (§4.1.4.5). */
 export const ISR_QUEUE = 1;
+/** ISR status bit 1: the device configuration changed. */
 export const ISR_CONFIG = 2;
 
 /** One virtio structure: where it is (BAR, offset, length) and its address now. */
@@ -78,6 +80,10 @@ export interface VirtioRegion {
   address: number;
 }
 
+/**
+ * Where a device's virtio structures are: common configuration, notifications (with
+ * notify_off_multiplier), ISR status, and device configuration if it has one.
+ */
 export interface VirtioRegions {
   common: VirtioRegion;
   notify: VirtioRegion & { multiplier: number };
@@ -91,6 +97,10 @@ export function isVirtioModern(found: FoundFunction, type?: number): boolean {
   return type === undefined || found.deviceId === VIRTIO_MODERN_DEVICE_BASE + type;
 }
 
+/**
+ * What a `VirtioPciDevice` drives: the bus, the guest's RAM and interrupt controller, the function,
+ * and whether to use MSI-X.
+ */
 export interface VirtioPciOptions {
   bus: GuestBus;
   ram: GuestRam;
@@ -101,6 +111,7 @@ export interface VirtioPciOptions {
   msix?: boolean;
 }
 
+/** How a virtqueue is set up: its size and the length of its indirect tables. */
 export interface QueueSetupOptions {
   /** Entries wanted (default: the device's maximum); the driver uses min(wanted, maximum). */
   size?: number;
@@ -111,6 +122,12 @@ export interface QueueSetupOptions {
 /** A bounded wait: a reset that never reads back 0 is a device fault, not a hang. */
 const RESET_POLLS = 1000;
 
+/**
+ * A virtio-pci modern driver (virtio 1.2 §4.1) for one function: finds its structures from the
+ * vendor capabilities, negotiates features, sets up split virtqueues, notifies, and takes
+ * interrupts (MSI-X messages, or INTx and the ISR byte). Construction turns on memory decode and
+ * bus mastering and, with MSI-X, enables it with every vector masked.
+ */
 export class VirtioPciDevice {
   readonly fn: PciFunction;
   readonly regions: VirtioRegions;
@@ -219,12 +236,14 @@ export class VirtioPciDevice {
     return size === 1 ? this.r8(field) : size === 2 ? this.r16(field) : this.r32(field);
   }
 
+  /** Writes a common configuration field by its offset (for tests that drive the device directly). */
   writeCommon(field: number, size: 1 | 2 | 4, value: number): void {
     if (size === 1) this.w8(field, value);
     else if (size === 2) this.w16(field, value);
     else this.w32(field, value);
   }
 
+  /** The device_status byte (`VirtioStatus` bits). */
   get status(): number {
     return this.r8(CommonCfg.DEVICE_STATUS);
   }
@@ -234,6 +253,7 @@ export class VirtioPciDevice {
     this.w8(CommonCfg.DEVICE_STATUS, this.status | bits);
   }
 
+  /** Whether the device set DEVICE_NEEDS_RESET (it met something it cannot go on from). */
   get needsReset(): boolean {
     return (this.status & VirtioStatus.DEVICE_NEEDS_RESET) !== 0;
   }
@@ -306,10 +326,12 @@ export class VirtioPciDevice {
     return accepted;
   }
 
+  /** Whether every bit of `feature` (a `VirtioFeature` mask) was accepted by the last negotiate(). */
   has(feature: bigint): boolean {
     return (this.features & feature) === feature;
   }
 
+  /** The num_queues field: how many virtqueues the device has. */
   get numQueues(): number {
     return this.r16(CommonCfg.NUM_QUEUES);
   }
@@ -471,6 +493,7 @@ export class VirtioPciDevice {
     return true;
   }
 
+  /** The config_generation field: changes whenever the device configuration does. */
   get configGeneration(): number {
     return this.r8(CommonCfg.CONFIG_GENERATION);
   }

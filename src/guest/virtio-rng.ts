@@ -5,12 +5,14 @@ import type { QueueSetupOptions, VirtioPciDevice } from './virtio-pci.js';
 import { VirtioType } from './virtio-pci.js';
 import type { SplitVirtqueue } from './virtqueue.js';
 
+/** Options of the entropy front-end: the features to ask for and its queue's setup. */
 export interface VirtioRngOptions {
   /** Features to ask for beyond VERSION_1 (INDIRECT_DESC, EVENT_IDX); default none. */
   features?: bigint;
   queue?: QueueSetupOptions;
 }
 
+/** What one entropy request got back. */
 export interface RngResult {
   /** The bytes the device wrote (used len of them). */
   bytes: Uint8Array;
@@ -20,6 +22,10 @@ export interface RngResult {
   interrupted: boolean;
 }
 
+/**
+ * The entropy device's front-end (virtio 1.2 §5.4): one request queue of write-only buffers the
+ * device fills with random bytes.
+ */
 export class VirtioRng {
   readonly queue: SplitVirtqueue;
   /** A reusable buffer in guest RAM, grown as needed. */

@@ -12,13 +12,16 @@ import type { GuestRam } from './guest-ram.js';
 
 /** Descriptor flags (§2.7.5). */
 export const VIRTQ_DESC_F_NEXT = 1;
+/** Descriptor flag: the buffer is device-writable. */
 export const VIRTQ_DESC_F_WRITE = 2;
+/** Descriptor flag: the buffer is an indirect table of descriptors. */
 export const VIRTQ_DESC_F_INDIRECT = 4;
 /** avail.flags (§2.7.6): the driver asks for no interrupts (ignored by the device under EVENT_IDX). */
 export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
 /** used.flags (§2.7.8): the device asks for no notifications (ignored by the driver under EVENT_IDX). */
 export const VIRTQ_USED_F_NO_NOTIFY = 1;
 
+/** Bytes per descriptor: addr u64, len u32, flags u16, next u16. */
 export const DESC_SIZE = 16;
 
 /** Bytes of each part of a split virtqueue of `size` entries (§2.7: with the event fields). */
@@ -41,6 +44,7 @@ export interface BufferSpec {
   write?: boolean;
 }
 
+/** An element of the used ring: the chain the device returned and how much it wrote. */
 export interface UsedElement {
   /** The head of the chain the device used. */
   id: number;
@@ -48,6 +52,7 @@ export interface UsedElement {
   len: number;
 }
 
+/** A descriptor as written to the table, unchecked (`writeDescriptor`: tests of device robustness). */
 export interface RawDescriptor {
   addr: number;
   len: number;
@@ -55,6 +60,7 @@ export interface RawDescriptor {
   next: number;
 }
 
+/** A split virtqueue's index, size and the ring features negotiated. */
 export interface SplitVirtqueueOptions {
   /** The queue's index on its device (what a notification names). */
   index: number;
@@ -68,6 +74,11 @@ export interface SplitVirtqueueOptions {
   indirectMax?: number;
 }
 
+/**
+ * The driver side of a split virtqueue (virtio 1.2 §2.7) in guest RAM: allocates the descriptor
+ * table and both rings, adds chains (direct or indirect), decides whether the device needs a
+ * notification, and takes used elements back, checking what the device returned.
+ */
 export class SplitVirtqueue {
   readonly index: number;
   readonly size: number;

@@ -40,6 +40,12 @@ function handTo(sink: InterruptSink, e: InterruptEvent): { error: unknown } | un
   }
 }
 
+/**
+ * The bus's interrupt service (`bus.interrupts`): what device models call to raise INTx, MSI and
+ * MSI-X, INTx routing, and where the embedder plugs in its interrupt controller (a sink, or
+ * poll()). The core decides everything (gating, swizzling, shared lines, masking, pending bits);
+ * with a sink set, events reach it synchronously, before the call that caused them returns.
+ */
 export class InterruptService {
   private target: InterruptSink | undefined;
   /** Events taken from the core that no sink was there to take (the sink was unset mid-delivery). */

@@ -13,8 +13,10 @@
 //  | reserved | TM    | level |   -   | delivery |   vector   |
 //  +----------+-------+-------+-------+----------+------------+
 
+/** An x86 MSI's delivery mode (data bits 10:8). */
 export type X86DeliveryMode = 'fixed' | 'lowest-priority' | 'smi' | 'nmi' | 'init' | 'extint' | 'reserved';
 
+/** An MSI message decoded as a local APIC reads it (Intel SDM vol. 3 §11.11). */
 export interface X86Msi {
   /** Bits 63:20 of the address are 0xFEE: a write to the interrupt message window. */
   valid: boolean;

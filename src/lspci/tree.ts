@@ -22,6 +22,7 @@ export interface TreeFunction {
   children?: TreeFunction[];
 }
 
+/** Options of the `lspci -t` tree. */
 export interface TreeOptions {
   /** `lspci -tv`: names after the endpoints' addresses. */
   verbose?: boolean;

@@ -12,6 +12,7 @@ import { accessMeaning } from './decode.js';
 /** Records per batch: the core's batch capacity. */
 const BATCH = 16384;
 
+/** Options of a trace replay: verification, the guest RAM for qtest memory commands, how many mismatches to keep. */
 export interface ReplayOptions {
   /** Check every read that has a recorded value (default true). */
   verify?: boolean;
@@ -21,6 +22,7 @@ export interface ReplayOptions {
   keepMismatches?: number;
 }
 
+/** A read whose value differed from the one the trace recorded, with where it was and what the address meant. */
 export interface ReplayMismatch {
   /** 0-based index of the access among the trace's accesses. */
   record: number;
@@ -33,6 +35,10 @@ export interface ReplayMismatch {
   actual: bigint;
 }
 
+/**
+ * What a replay did: access counts, verified reads and mismatches, aborts, invalid accesses, model
+ * errors, guest-memory commands, interrupts, DMA faults, per-device counts and throughput.
+ */
 export interface ReplaySummary {
   records: number;
   reads: number;
@@ -62,6 +68,12 @@ function isCf8(view: DataView, at: number): boolean {
   return view.getUint32(at + 8, true) === 0xcf8 && view.getUint32(at + 12, true) === 0;
 }
 
+/**
+ * Streaming trace replay against a bus: accesses run through the core in batches, qtest
+ * guest-memory commands go to a RAM the replayer owns (in order with the accesses around them), and
+ * every read with a recorded value is checked. Push events (or raw batch records) in any number of
+ * calls, then `finish` for the summary.
+ */
 export class TraceReplayer {
   private readonly verify: boolean;
   private readonly keep: number;

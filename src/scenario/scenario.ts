@@ -42,6 +42,7 @@ export interface ScenarioProgress {
   seconds: number;
 }
 
+/** What `runScenario` runs: the backend, the Wasm source, and optionally another topology or trace. */
 export interface ScenarioOptions {
   /** Backend to replay on (default 'wasm'). */
   backend?: BackendKind;
@@ -69,6 +70,7 @@ export interface ScenarioSummary {
   replay: Omit<ReplaySummary, 'seconds' | 'recordsPerSecond' | 'mismatchList'> & { firstMismatches: string[] };
 }
 
+/** The timing-free summary, and the replay's wall time and rate in this runtime. */
 export interface ScenarioResult {
   summary: ScenarioSummary;
   /** Wall time of the replay alone, and its rate: runtime-dependent, so outside the summary. */

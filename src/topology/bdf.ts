@@ -1,6 +1,7 @@
 // PCI function addresses: "BB:DD.F" or "SSSS:BB:DD.F", hexadecimal as lspci prints them.
 import { ArgumentError } from '../errors.js';
 
+/** A function address as numbers: segment (0-65535), bus (0-255), device (0-31), function (0-7). */
 export interface FunctionAddress {
   seg: number;
   bus: number;

@@ -4,6 +4,11 @@
 // the test device) answer a guest driver: `npm start` drives them with the guest driver kit.
 import type { Topology } from './types.js';
 
+/**
+ * The built-in topology `createBus` builds when given none (and `vpci` shows without --topology): a
+ * host bridge, test endpoints, a multi-function device, virtio-blk and virtio-rng, the test device,
+ * and functions behind a PCI-to-PCI bridge and a root port.
+ */
 export const defaultTopology: Topology = {
   name: 'default',
   segments: [{ segment: 0, ecam: { base: '0xb0000000', buses: [0, 255] } }],

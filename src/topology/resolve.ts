@@ -19,6 +19,7 @@ import type { IntxRoute } from '../interrupts/index.js';
 const SEGMENTS = 16;
 const DEFAULT_ECAM = { base: 0xb0000000, busStart: 0, busEnd: 255 };
 
+/** Options of `resolveTopology`: the name errors use and the reader of template files. */
 export interface ResolveOptions {
   /** Names the topology in errors (a file name, or "topology"). */
   source?: string;

@@ -22,6 +22,10 @@ export interface TemplateSpec {
   barSizes?: { index: number; size: number | string | bigint }[];
 }
 
+/**
+ * One function of a topology: where it is (a root-bus BDF, or behind a bridge), and what it is (a
+ * model with options, a descriptor, or a template).
+ */
 export interface TopologyDevice {
   /** Names the device for "behind" (a string that is not a BDF, unique in the topology). */
   id?: string;
@@ -42,6 +46,7 @@ export interface TopologyDevice {
   template?: TemplateSpec;
 }
 
+/** A PCI segment (domain): its number and ECAM window. */
 export interface SegmentSpec {
   segment: number;
   /** The ECAM window; `false` for none (segment 0 is still reached through 0xCF8/0xCFC). */
@@ -60,6 +65,7 @@ export interface InterruptRouteSpec {
   gsi: number | string;
 }
 
+/** How INTx pins of root-bus devices reach interrupt lines. */
 export interface InterruptsSpec {
   /**
    * INTx routing of the root buses' devices: "piix" (default: GSI 10, 10, 11, 11 for
@@ -69,6 +75,10 @@ export interface InterruptsSpec {
   routing?: 'piix' | 'none' | InterruptRouteSpec[];
 }
 
+/**
+ * A topology: which functions exist where, the segments and their ECAM windows, and INTx routing.
+ * Written in code or as JSON (README "Topology files"); numbers may be "0x..." strings.
+ */
 export interface Topology {
   name?: string;
   /** Default: segment 0 with an ECAM window at 0xB0000000 for buses 0-255. */
@@ -109,12 +119,17 @@ export interface ResolvedFunction {
   barSizes: { index: number; size: bigint }[];
 }
 
+/** A segment as resolved: its number and ECAM window, if any. */
 export interface ResolvedSegment {
   segment: number;
   /** Undefined when the segment has no ECAM window. */
   ecam?: { base: number; busStart: number; busEnd: number };
 }
 
+/**
+ * A topology checked and built (`resolveTopology`): every function's planes in load order, the
+ * segments and the INTx routing table; what a `Bus` is made from.
+ */
 export interface ResolvedTopology {
   name: string;
   source: string;
@@ -128,6 +143,7 @@ export interface ResolvedTopology {
   interrupts: ResolvedInterrupts;
 }
 
+/** The INTx routing the topology asked for and every table entry. */
 export interface ResolvedInterrupts {
   routing: 'piix' | 'none' | 'table';
   routes: IntxRoute[];

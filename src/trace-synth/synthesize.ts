@@ -15,9 +15,17 @@ import type { AccessSize, TraceEvent } from '../trace/index.js';
 import { Prng } from './prng.js';
 import { RecordingBus } from './recording-bus.js';
 
+/**
+ * What drives a synthesized trace: the firmware ('boot'), the guest driver kit doing virtio I/O
+ * after boot ('virtio-io'), or seeded random accesses after boot ('random').
+ */
 export type SynthProfile = 'boot' | 'virtio-io' | 'random';
 export const PROFILES: readonly SynthProfile[] = ['boot', 'virtio-io', 'random'];
 
+/**
+ * Options of `synthesizeTrace`: the profile, how much, the seed, and the bus it is recorded on
+ * (backend, Wasm source, topology).
+ */
 export interface SynthesizeOptions {
   profile: SynthProfile;
   /** 'virtio-io': device requests (default 100); 'random': accesses after boot (default 100). */

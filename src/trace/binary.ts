@@ -13,12 +13,16 @@ import {
   type TraceAccess, type TraceEvent,
 } from './model.js';
 
+/** The first 8 bytes of a vpci binary trace: "VPCITRC\0". */
 export const BINARY_MAGIC = new Uint8Array([0x56, 0x50, 0x43, 0x49, 0x54, 0x52, 0x43, 0x00]); // "VPCITRC\0"
+/** The binary format version this code reads and writes. */
 export const BINARY_VERSION = 1;
+/** Bytes in the binary header; records follow it. */
 export const BINARY_HEADER_SIZE = 64;
 /** Header flag bit 0: each record's reserved u32 holds the source line it came from (0 = none). */
 export const BINARY_FLAG_LINES = 1;
 
+/** A binary trace's header, decoded: version, record layout, flags, record count, topology fingerprint. */
 export interface BinaryHeader {
   version: number;
   layout: number;
@@ -29,6 +33,7 @@ export interface BinaryHeader {
   fingerprint?: Uint8Array;
 }
 
+/** Options of `writeBinaryTrace`: the fingerprint, line numbers in the records, what to do with non-access events. */
 export interface BinaryWriteOptions {
   /** The topology fingerprint (32 bytes) the trace was recorded against. */
   fingerprint?: Uint8Array;

@@ -5,6 +5,10 @@ import { QtestReader } from './qtest.js';
 import type { ReaderOptions, TraceReader } from './reader.js';
 import { TEXT_HEADER, TextTraceReader } from './text.js';
 
+/**
+ * A trace format `detectFormat` recognizes: vpci binary or text, a QEMU qtest log or script, or
+ * Linux KVM trace events.
+ */
 export type TraceFormat = 'vpci-binary' | 'vpci-text' | 'qtest-log' | 'qtest' | 'kvm';
 
 const QTEST_COMMANDS = /^(out[bwl]|in[bwl]|read[bwlq]?|write[bwlq]?|memset|b64read|b64write|clock_step|clock_set|irq_intercept_in|irq_intercept_out|set_irq_in|endianness)(\s|$)/;

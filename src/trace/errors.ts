@@ -2,6 +2,7 @@
 // it (a line of a text format, a record of the binary format) and the field that is wrong.
 import { VpciError } from '../errors.js';
 
+/** Where in a trace a problem is: the source, a line (text formats) or record (binary), and the field. */
 export interface TracePlace {
   /** The file name (or any label) the caller gave; default "trace". */
   source: string;
@@ -45,6 +46,10 @@ export interface TraceWarning {
   message: string;
 }
 
+/**
+ * How a reader reports problems: the source it names, and whether to skip bad lines or records as
+ * warnings instead of throwing.
+ */
 export interface DiagnosticOptions {
   /** Named in every error; default "trace". */
   source?: string;

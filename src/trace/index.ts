@@ -1,6 +1,10 @@
-// Trace formats: readers and writers of vpci's binary and text traces, QEMU qtest scripts and
-// logs, and Linux KVM trace events, all yielding one record model that encodes to the core's
-// batch records. No runtime APIs: chunks of text or bytes in, records out.
+/**
+ * Trace formats: readers and writers of vpci's binary and text traces, QEMU qtest scripts and
+ * logs, and Linux KVM trace events, all yielding one record model that encodes to the core's
+ * batch records. No runtime APIs: chunks of text or bytes in, records out.
+ *
+ * @packageDocumentation
+ */
 export { TraceFormatError } from './errors.js';
 export type { TracePlace, TraceWarning, DiagnosticOptions } from './errors.js';
 export type {

@@ -15,6 +15,10 @@ const EVENT = /(?:^|\s)(?:kvm:)?(kvm_mmio|kvm_pio):\s+(.*)$/;
 const MMIO = /^mmio (read|write|unsatisfied-read) len ([0-9]+) gpa 0x([0-9a-fA-F]+) val 0x([0-9a-fA-F]+)$/;
 const PIO = /^pio_(read|write) at 0x([0-9a-fA-F]+) size ([0-9]+) count ([0-9]+)(?: val 0x([0-9a-fA-F]+))?(?: \(\.\.\.\))?$/;
 
+/**
+ * Reads Linux KVM trace events (kvm_mmio, kvm_pio) as ftrace, `trace-cmd report` or `perf script`
+ * print them; other lines are skipped. Reads carry the value the event recorded as `expected`.
+ */
 export class KvmTraceReader extends LineReader {
   /** Lines that are not kvm_mmio/kvm_pio events (other events, headers) and were skipped. */
   skippedLines = 0;

@@ -1,7 +1,9 @@
 // The common record model every reader yields and every writer takes, its validation, and the
 // encoder to the core's 24-byte batch records (docs/batch-records.md, layout 1).
 
+/** The address space of an access: memory (MMIO) or port I/O. */
 export type TraceSpace = 'mmio' | 'io';
+/** Bytes in an access. */
 export type AccessSize = 1 | 2 | 4 | 8;
 
 /** Where a record came from: a line of a line format, a record of the binary format. */
@@ -74,10 +76,15 @@ export interface TraceMeta {
   source?: TraceSourceRef;
 }
 
+/**
+ * One record of a trace: an access, a guest-RAM write or read, a clock step, an interrupt line
+ * change, or a setup command.
+ */
 export type TraceEvent = TraceAccess | TraceMemWrite | TraceMemRead | TraceClock | TraceIrq | TraceMeta;
 
 export const MAX_U64 = (1n << 64n) - 1n;
 
+/** Whether an event is an MMIO or port-IO access (a read or a write). */
 export function isAccess(e: TraceEvent): e is TraceAccess {
   return e.op === 'read' || e.op === 'write';
 }
@@ -123,7 +130,9 @@ export function accessProblem(a: TraceAccess): [string, string] | undefined {
 //   all little-endian; op 1 MMIO read, 2 MMIO write, 3 IO read, 4 IO write;
 //   flags bit 0: value is the expected result of a read.
 
+/** Bytes per batch record: op, size, flags, reserved u32, address u64, value u64 (docs/batch-records.md). */
 export const BATCH_RECORD_SIZE = 24;
+/** The batch record layout these functions read and write. */
 export const BATCH_LAYOUT = 1;
 export const BATCH_FLAG_EXPECTED = 1;
 
@@ -170,6 +179,7 @@ export interface RawBatchRecord {
   value: bigint;
 }
 
+/** Decodes the batch record at `offset` of `view`, unchecked (`accessFromBatch` validates). */
 export function readBatchRecord(view: DataView, offset: number): RawBatchRecord {
   return {
     op: view.getUint8(offset),

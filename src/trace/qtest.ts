@@ -18,6 +18,10 @@ interface Pending {
   build(reply: string | undefined): TraceEvent[];
 }
 
+/**
+ * Reads QEMU qtest command scripts and `-qtest-log` logs; in a log each reply fills in what a read
+ * returned, and `IRQ raise|lower` lines become irq events.
+ */
 export class QtestReader extends LineReader {
   /** How many lines of each command word were read (plus "IRQ", "OPENED", "CLOSED"). */
   readonly commandCounts: Record<string, number> = {};

@@ -3,6 +3,7 @@ import { Diagnostics, TraceFormatError, type DiagnosticOptions, type TraceWarnin
 import { LineSplitter } from './lines.js';
 import type { TraceEvent } from './model.js';
 
+/** Options every trace reader takes. */
 export type ReaderOptions = DiagnosticOptions;
 
 /** Chunks in (text or bytes, any sizes), records out, in order. */
@@ -13,6 +14,7 @@ export interface TraceReader {
   end(): TraceEvent[];
   /** keepGoing mode: how many problems were skipped, and the first of them. */
   readonly warningCount: number;
+  /** The problems skipped in keepGoing mode, up to `maxWarnings` of them. */
   readonly warnings: readonly TraceWarning[];
 }
 

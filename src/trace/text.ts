@@ -13,8 +13,10 @@ import { LineReader, type ReaderOptions } from './reader.js';
 import { accessProblem, type TraceAccess, type TraceEvent, type TraceSpace } from './model.js';
 import { bytesToHex, hexToBytes, parseUint } from './lines.js';
 
+/** The first line `writeTextTrace` writes, by which `detectFormat` knows the format. */
 export const TEXT_HEADER = '# vpci trace text 1';
 
+/** Reads vpci's line text format: one record per line (R, W, MW, MR, CLOCK, IRQ, META), `#` comments. */
 export class TextTraceReader extends LineReader {
   constructor(options: ReaderOptions = {}) {
     super(options);

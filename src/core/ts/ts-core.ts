@@ -23,6 +23,10 @@ function isU64(v: number): boolean {
   return v >= 0 && v < TWO64 && Math.floor(v) === v;
 }
 
+/**
+ * The pure-TypeScript core: the same state machine as the Wasm core in plain objects, answering
+ * every access bit-identically. `createBus({ backend: "ts" })` uses one.
+ */
 export class TsCore implements CoreBackend {
   readonly kind = 'ts' as const;
   private readonly store = new ConfigStore();

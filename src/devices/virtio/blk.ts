@@ -11,6 +11,7 @@ import type { ChainIo, VirtioDevice } from './transport.js';
 import { bit } from './spec.js';
 import type { Chain } from './virtqueue.js';
 
+/** Options of the 'virtio-blk' model: the disk (a size or an image), read-only, the serial. */
 export interface VirtioBlkOptions {
   /** Size of a zero-filled in-memory disk, in MiB (default 8). Not with `image`. */
   sizeMiB?: number;
@@ -29,6 +30,7 @@ export interface VirtioBlkInstance extends DeviceInstance {
   readonly image: Uint8Array;
 }
 
+/** Bytes in a virtio-blk sector (requests address the disk in these units). */
 export const SECTOR = 512;
 const QUEUE_SIZE = 256;
 /** Data segments per request: the queue less the header and status descriptors. */
@@ -42,6 +44,7 @@ const HEADER = 16;
 export const BlkFeature = { SEG_MAX: 2, RO: 5, BLK_SIZE: 6, FLUSH: 9 } as const;
 /** §5.2.6: request types and status values. */
 export const BlkRequest = { IN: 0, OUT: 1, FLUSH: 4, GET_ID: 8 } as const;
+/** The status byte the device writes at the end of a request. */
 export const BlkStatus = { OK: 0, IOERR: 1, UNSUPP: 2 } as const;
 
 /**

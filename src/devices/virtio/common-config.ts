@@ -27,6 +27,7 @@ export class QueueConfig {
     this.size = maxSize;
   }
 
+  /** Back to the state after reset: maximum size, no vector, disabled, no addresses. */
   reset(): void {
     this.size = this.maxSize;
     this.msixVector = NO_VECTOR;
@@ -36,7 +37,9 @@ export class QueueConfig {
 
   /** The descriptor table, driver (available) and device (used) areas as numbers. */
   get desc(): number { return join(this.addr[0], this.addr[1]); }
+  /** The driver (available ring) area: queue_driver. */
   get driver(): number { return join(this.addr[2], this.addr[3]); }
+  /** The device (used ring) area: queue_device. */
   get device(): number { return join(this.addr[4], this.addr[5]); }
 }
 
@@ -44,6 +47,10 @@ function join(lo: number, hi: number): number {
   return hi >= 0x200000 ? UNREACHABLE : hi * 4294967296 + lo;
 }
 
+/**
+ * What a `CommonConfig` is built with: the features and queues it offers, its MSI-X table size, and
+ * the transport's hooks.
+ */
 export interface CommonConfigOptions {
   /** Feature bits the device offers (VERSION_1 is added). */
   offered: bigint;
@@ -64,6 +71,11 @@ interface Field {
   write?(value: number): void;
 }
 
+/**
+ * The common configuration structure (virtio 1.2 §4.1.4.3) as a register model: feature
+ * negotiation, the device status state machine, queue selection and per-queue setup. The transport
+ * serves it in BAR 4 at 0x0000; accesses of any width at any offset work.
+ */
 export class CommonConfig {
   readonly offered: bigint;
   readonly queues: QueueConfig[];
@@ -123,6 +135,7 @@ export class CommonConfig {
     return (this.status & Status.FEATURES_OK) !== 0 && (this.driverFeatures & bit(n)) !== 0n;
   }
 
+  /** A driver read of `size` bytes at `offset` (a bigint for 8); bytes of no field read 0. */
   read(offset: number, size: number): number | bigint {
     const bytes = new Uint8Array(size);
     for (let i = 0; i < size; i++) {
@@ -132,6 +145,10 @@ export class CommonConfig {
     return composeLe(bytes);
   }
 
+  /**
+   * A driver write of `size` bytes at `offset`: each field it covers takes the bytes written
+   * (read-only fields ignore them).
+   */
   write(offset: number, size: number, value: number | bigint): void {
     const bytes = splitLe(value, size);
     // Each field the access touches, in offset order, gets its old value with the written bytes

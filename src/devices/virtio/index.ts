@@ -1,5 +1,9 @@
-// virtio over PCI: the transport (common configuration, ISR, notifications, split virtqueues)
-// and the device types built on it.
+/**
+ * virtio over PCI: the transport (common configuration, ISR, notifications, split virtqueues)
+ * and the device types built on it.
+ *
+ * @packageDocumentation
+ */
 export { virtioRng, SeededBytes } from './rng.js';
 export type { VirtioRngOptions, VirtioRngInstance } from './rng.js';
 export { virtioBlk, BlkFeature, BlkRequest, BlkStatus, SECTOR, SEG_MAX } from './blk.js';
@@ -7,6 +11,7 @@ export type { VirtioBlkOptions, VirtioBlkInstance } from './blk.js';
 export { VirtioPciTransport } from './transport.js';
 export type { VirtioDevice, ChainIo } from './transport.js';
 export { CommonConfig, QueueConfig } from './common-config.js';
+export type { CommonConfigOptions } from './common-config.js';
 export { SplitQueue, MAX_INDIRECT } from './virtqueue.js';
 export type { Chain, Segment, PopResult, DmaPort } from './virtqueue.js';
 export {

@@ -12,6 +12,7 @@ import type { BarDescriptor, CapabilityDescriptor, FunctionDescriptor } from '..
 
 /** virtio 1.2 §4.1.2: the PCI vendor of every virtio device; device ID = 0x1040 + device type. */
 export const VIRTIO_VENDOR_ID = 0x1af4;
+/** A modern virtio device's PCI device ID is this plus its device type. */
 export const VIRTIO_DEVICE_ID_BASE = 0x1040;
 
 /** virtio 1.2 §5: device types. */
@@ -63,6 +64,7 @@ export function virtioCapData(o: { cfgType: number; bar: number; offset: number;
   return data;
 }
 
+/** What `virtioPciLayout` lays out: the device type, class code, queue count and device-config size. */
 export interface VirtioPciLayoutOptions {
   /** virtio device type (2 block, 4 entropy). */
   type: number;
@@ -72,6 +74,7 @@ export interface VirtioPciLayoutOptions {
   deviceConfigLength: number;
 }
 
+/** A virtio-pci function's config space, and where its MSI-X capability is. */
 export interface VirtioPciLayout {
   descriptor: FunctionDescriptor;
   /** Config-space offset of the MSI-X capability (the transport reads its Enable bit). */
@@ -128,4 +131,5 @@ export function virtioPciLayout(o: VirtioPciLayoutOptions): VirtioPciLayout {
 
 /** Lengths of the two kinds of virtio capability (for tests and drivers' sanity checks). */
 export const VIRTIO_CAP_LENGTH = CAP_VENDOR_LENGTH;
+/** Length of the notify capability: the 16 bytes of every virtio capability plus notify_off_multiplier. */
 export const VIRTIO_NOTIFY_CAP_LENGTH = CAP_NOTIFY_LENGTH;

@@ -9,6 +9,7 @@ import { VirtioPciTransport } from './transport.js';
 import type { ChainIo, VirtioDevice } from './transport.js';
 import type { Chain } from './virtqueue.js';
 
+/** Options of the 'virtio-rng' model. */
 export interface VirtioRngOptions {
   /** A non-negative integer: the bytes come from a generator seeded with it (same seed, same bytes). */
   seed?: number;
@@ -60,6 +61,7 @@ export class SeededBytes {
     return r;
   }
 
+  /** Fills `out` with the next bytes of the stream. */
   fill(out: Uint8Array): void {
     for (let i = 0; i < out.length; i += 4) {
       const v = this.next();

@@ -13,7 +13,9 @@ import type { Chain } from './virtqueue.js';
 
 /** Reads and writes of a chain's buffers as byte streams (see SplitQueue.read/write). */
 export interface ChainIo {
+  /** Reads into `into` from the chain's readable buffers, from byte `offset` on; returns the bytes read. */
   read(chain: Chain, offset: number, into: Uint8Array): number;
+  /** Writes `data` into the chain's writable buffers, from byte `offset` on; returns the bytes written. */
   write(chain: Chain, offset: number, data: Uint8Array): number;
 }
 

@@ -12,7 +12,9 @@ import { AVAIL_F_NO_INTERRUPT, DescFlag } from './spec.js';
 
 /** What the queue needs of the device context. */
 export interface DmaPort {
+  /** Reads guest memory at `iova` (all of it, or nothing). */
   dmaRead(iova: number, into: Uint8Array): DmaResult;
+  /** Writes guest memory at `iova` (all of it, or nothing). */
   dmaWrite(iova: number, data: Uint8Array): DmaResult;
 }
 
@@ -32,6 +34,10 @@ export interface Chain {
   writableLength: number;
 }
 
+/**
+ * What `SplitQueue.pop` found: the next chain, nothing available, or a malformed ring or chain
+ * (`reason` says what; the transport then sets DEVICE_NEEDS_RESET).
+ */
 export type PopResult = { kind: 'chain'; chain: Chain } | { kind: 'empty' } | { kind: 'fault'; reason: string };
 
 /** Indirect tables of more entries than this are refused (16 KiB). */
@@ -52,6 +58,11 @@ function safely(run: () => DmaResult): boolean {
   }
 }
 
+/**
+ * The device side of a split virtqueue (virtio 1.2 §2.7): takes available chains, moves their
+ * bytes, and returns them on the used ring. Guest memory is reached only through the function's
+ * DMA; nothing a guest controls makes it throw.
+ */
 export class SplitQueue {
   /** The next available-ring entry the device will take (last_avail_idx). */
   private lastAvail = 0;
@@ -79,6 +90,7 @@ export class SplitQueue {
     this.device = config.device;
   }
 
+  /** The device's used-ring index: what it last wrote to used.idx. */
   get index(): number {
     return this.usedIdx;
   }

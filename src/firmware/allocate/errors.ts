@@ -20,6 +20,10 @@ export interface WindowAttempt {
   totalFree: bigint;
 }
 
+/**
+ * What did not fit, as an AllocationError is built from it: the BAR or bridge window, its size and
+ * alignment, and every window tried.
+ */
 export interface AllocationFailure {
   /** The function whose BAR, or the bridge whose window, did not fit. */
   bdf: string;

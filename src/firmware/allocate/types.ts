@@ -62,6 +62,7 @@ export interface Reserves {
 /** `scan-order`: first-fit in scan order; `largest-first`: by alignment, largest first. */
 export type PolicyName = 'scan-order' | 'largest-first';
 
+/** How `allocate` places resources: the policy and the minimum windows of bridges. */
 export interface AllocateOptions {
   policy: PolicyName;
   /** Minimum window sizes for hotplug bridges (default none). */
@@ -73,6 +74,7 @@ export interface AllocateOptions {
 /** Which aperture a BAR was placed in: a root window, or a window of the bridge it sits below. */
 export type PlacedIn = 'io' | 'mem32' | 'mem64' | 'bridge-io' | 'bridge-mem' | 'bridge-prefetch';
 
+/** A BAR as placed: index (6 = ROM), kind, address and size, and the window it was placed in. */
 export interface AssignedBar {
   index: number;
   kind: BarKind;
@@ -89,6 +91,7 @@ export interface AssignedWindow {
   size: bigint;
 }
 
+/** What `allocate` decided: an address for every BAR and the three windows of every bridge. */
 export interface Allocation {
   /** Every function including bridges, in scan order (a bridge before the functions below it). */
   functions: { bdf: string; bars: AssignedBar[] }[];

@@ -1,2 +1,6 @@
-// vpci/node: the Node runtime adapter (file access for topology files and their templates).
+/**
+ * vpci/node: the Node runtime adapter (file access for topology files and their templates).
+ *
+ * @module vpci/node
+ */
 export { loadTopologyFile, fileReader } from './topology-file.js';
