@@ -154,9 +154,9 @@ export class TraceReplayer {
     if (got.some((b, i) => b !== expected[i])) this.summary.memory.mismatches++;
   }
 
-  /** Accesses taken so far: replayed, or waiting in the batch being filled. */
-  get accepted(): number {
-    return this.summary.records + this.pending.length;
+  /** Accesses the core has replayed so far (a batch at a time: those still being batched are not counted). */
+  get replayed(): number {
+    return this.summary.records;
   }
 
   /** Runs the pending accesses through the core. */

@@ -3,7 +3,7 @@ import { createBus } from '../bus.js';
 import type { Bus } from '../bus.js';
 import type { BackendKind } from '../core/backend.js';
 import type { WasmSource } from '../../bindings/load.js';
-import type { Topology } from '../topology/index.js';
+import type { ResolvedTopology, Topology } from '../topology/index.js';
 import { runFirmware, firmwareDefaults } from '../firmware/index.js';
 import type { ResourceMap } from '../firmware/index.js';
 import { TraceReplayer } from '../replay/index.js';
@@ -33,7 +33,7 @@ export function configDigest(bus: Bus): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** How far a replay has come: accesses and events pushed so far of the trace's total. */
+/** How far a replay has come: events pushed of the trace's total, and accesses the core has replayed (a batch at a time). */
 export interface ScenarioProgress {
   backend: BackendKind;
   events: number;
@@ -49,7 +49,7 @@ export interface ScenarioOptions {
   /** Where the Wasm core comes from (workerd passes its precompiled WebAssembly.Module). */
   wasm?: WasmSource;
   /** Topology (default: the built-in one). The default trace only fits the default topology. */
-  topology?: Topology | string;
+  topology?: Topology | string | ResolvedTopology;
   /** The trace to replay (default: `defaultTrace()`). */
   trace?: readonly TraceEvent[];
   /** Events pushed between progress reports (default 4096). */
@@ -93,7 +93,7 @@ export async function runScenario(options: ScenarioOptions = {}): Promise<Scenar
     replayer.push(events.slice(at, at + chunk));
     options.onProgress?.({
       backend, events: Math.min(at + chunk, events.length), totalEvents: events.length,
-      records: replayer.accepted, seconds: (performance.now() - started) / 1000,
+      records: replayer.replayed, seconds: (performance.now() - started) / 1000,
     });
   }
   const { seconds, recordsPerSecond, mismatchList, ...counts } = replayer.finish();

@@ -156,9 +156,14 @@ const READ = 0.6;
 const CONFIG_KINDS = new Set(['ecam', 'cfc']);
 
 function randomAccesses(rec: RecordingBus, count: number, prng: Prng): void {
+  // The region list is taken once: these accesses never write the config mechanisms, so no BAR,
+  // Command or bridge window changes under them and the list stays what it was after boot.
+  const all = rec.regions();
+  const writable = all.filter((r) => !CONFIG_KINDS.has(r.kind));
+  const config = all.filter((r) => CONFIG_KINDS.has(r.kind));
   for (let i = 0; i < count; i++) {
     const read = prng.chance(READ);
-    const regions = rec.regions().filter((r) => read || !CONFIG_KINDS.has(r.kind));
+    const regions = read ? all : writable;
     if (regions.length > 0 && prng.chance(MAPPED)) {
       const r = prng.pick(regions);
       const sizes: AccessSize[] = r.space === 'io' ? [1, 2, 4] : [1, 2, 4, 8];
@@ -174,7 +179,7 @@ function randomAccesses(rec: RecordingBus, count: number, prng: Prng): void {
       // Anywhere at all: mostly nothing there (a master abort), sometimes a region by chance.
       const addr = io ? BigInt(prng.below(0x10000 - size + 1)) : BigInt(prng.u32()) & ~BigInt(size - 1);
       // Writes keep clear of the config mechanisms here too.
-      const hitsConfig = rec.regions().some((r) => CONFIG_KINDS.has(r.kind) && r.space === (io ? 'io' : 'mmio') && addr + BigInt(size) > r.base && addr < r.base + r.size);
+      const hitsConfig = config.some((r) => r.space === (io ? 'io' : 'mmio') && addr + BigInt(size) > r.base && addr < r.base + r.size);
       access(rec, prng, io ? 'io' : 'mmio', addr, size, read || hitsConfig);
     }
   }
