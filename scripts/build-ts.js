@@ -4,10 +4,11 @@
 //   (workerd's precompiled WebAssembly.Module, a URL the page fetches);
 // - dist/browser.js: the browser adapter with the library, minified, Wasm inlined: one file a
 //   page imports as is;
-// - dist/node.js, dist/cli.js, dist/replay-worker.js: the Node adapter and the CLI;
-// - dist/deno.js: the Deno adapter (topology files through Deno's file API), beside the library;
+// - dist/node.js, dist/deno.js: the file adapters (topology files through node:fs / Deno's file
+//   API), importing the library as the package 'vpci' rather than carrying a copy;
 // - dist/edge.js: the library for workerd-style hosts, without inline Wasm (they hand over a
-//   precompiled WebAssembly.Module), with helpers that check that module.
+//   precompiled WebAssembly.Module), with helpers that check that module;
+// - dist/cli.js, dist/replay-worker.js: the CLI.
 // Type declarations come from tsc (tsconfig.build.json).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +24,25 @@ const withoutInlineWasm = {
   },
 };
 
+/**
+ * The file adapters (vpci/node, vpci/deno) import the library entry as the package 'vpci' instead
+ * of bundling a second copy: one set of classes, so `instanceof TopologyError` holds for errors
+ * they throw.
+ */
+const libraryAsPackage = {
+  name: 'library-as-package',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/\.\.\/index\.js$/ }, (args) =>
+      (/src[\\/]runtime[\\/](node|deno)[\\/]/.test(args.importer) ? { path: 'vpci', external: true } : undefined));
+  },
+};
+
 await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', platform: 'neutral' }),
   build({ ...common, entryPoints: { slim: 'src/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
   build({ ...common, entryPoints: { browser: 'src/runtime/browser/index.ts' }, outdir: 'dist', platform: 'browser', minify: true }),
-  build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node' }),
-  build({ ...common, entryPoints: { deno: 'src/runtime/deno/index.ts' }, outdir: 'dist', platform: 'neutral' }),
+  build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node', plugins: [libraryAsPackage] }),
+  build({ ...common, entryPoints: { deno: 'src/runtime/deno/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [libraryAsPackage] }),
   build({ ...common, entryPoints: { edge: 'src/runtime/edge/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
   build({
     ...common,

@@ -1,8 +1,9 @@
 // Deno: topology files and the files their templates name (paths relative to the topology), the
 // twin of ../node/topology-file.ts over Deno's file API instead of node:fs.
-import { TopologyError } from '../../errors.js';
-import { resolveTopology } from '../../topology/index.js';
-import type { FileReader, ResolvedTopology } from '../../topology/index.js';
+// From the library entry: the adapter's bundle imports it as the package 'vpci' rather than
+// carrying a copy, so errors it throws are the classes `vpci` exports (instanceof holds).
+import { TopologyError, resolveTopology } from '../../index.js';
+import type { FileReader, ResolvedTopology } from '../../index.js';
 
 /**
  * The little of the `Deno` global this adapter uses, declared here rather than pulling Deno's

@@ -1,9 +1,10 @@
 // Node: topology files and the files their templates name (paths relative to the topology).
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { TopologyError } from '../../errors.js';
-import { resolveTopology } from '../../topology/index.js';
-import type { FileReader, ResolvedTopology } from '../../topology/index.js';
+// From the library entry: the adapter's bundle imports it as the package 'vpci' rather than
+// carrying a copy, so errors it throws are the classes `vpci` exports (instanceof holds).
+import { TopologyError, resolveTopology } from '../../index.js';
+import type { FileReader, ResolvedTopology } from '../../index.js';
 
 /** A FileReader resolving paths against `baseDir`. */
 export function fileReader(baseDir: string): FileReader {
