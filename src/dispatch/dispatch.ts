@@ -261,6 +261,21 @@ export class Dispatch {
     if (!(records instanceof Uint8Array) || records.length % RECORD_BYTES !== 0) {
       throw new ArgumentError(`records: ${records?.length} bytes is not a whole number of ${RECORD_BYTES}-byte records`);
     }
+    // The core has one batch area: a replay started from inside a batch (a device model or an
+    // interrupt sink calling back) would overwrite the records still running. It is refused; from
+    // a model that makes the model's access a model error, and the outer batch runs on intact.
+    if (this.replaying) throw new ArgumentError('replay: called while a batch runs (from a device model or an interrupt sink); batches do not nest');
+    this.replaying = true;
+    try {
+      return this.replayBatches(records);
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private replaying = false;
+
+  private replayBatches(records: Uint8Array): ReplayResult {
     const count = records.length / RECORD_BYTES;
     const resultBytes = new Uint8Array(count * 8);
     const status = new Uint8Array(count);

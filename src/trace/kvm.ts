@@ -54,6 +54,9 @@ export class KvmTraceReader extends LineReader {
     if (count < 1) this.fail(line, 'count', `${count} is not at least 1`);
     if (write && m[5] === undefined) this.fail(line, 'val', 'a pio_write without a value (a kernel before 4.1 does not trace it)');
     if (write && count > 1) this.fail(line, 'count', `${count}: a string write (rep outs) traces only its first value`);
+    // KVM's string I/O moves at most one page per exit (count x size <= 4096): a larger count is
+    // not something KVM traced, and it would expand into that many records.
+    if (count * Number(m[3]) > 4096) this.fail(line, 'count', `${count} x size ${m[3]} is more than the 4096 bytes KVM moves in one string I/O exit`);
     const a = { op: write ? 'write' : 'read', space: 'io', addr: BigInt(`0x${m[2]}`), size: Number(m[3]), source } as TraceAccess;
     if (m[5] !== undefined) {
       if (write) a.value = BigInt(`0x${m[5]}`);
