@@ -39,6 +39,8 @@ export {
   dmaCounter, dmaTableCount, dmaIotlbValid, dmaReset,
 } from "./dma/index";
 
+export { stateSave, stateLoad, stateAddress, stateBuffer } from "./state/index";
+
 /** Address of the staging area the bindings fill before loadPlanes and regfile creation. */
 export function stagingAddress(): u32 {
   return <u32>staging;

@@ -2,8 +2,11 @@
 // unsigned with >>> 0), copies bytes through the staging area, and serves the core's one import
 // (a call to a TypeScript device model); it holds no PCI logic.
 import type { CoreBackend, HostAccess, RawEffect, RawEvent, RawIrqEvent, RegionInfo } from '../src/core/backend.js';
-import { BATCH_CAPACITY, Irq, RECORD_BYTES } from '../src/core/backend.js';
+import { BATCH_CAPACITY, Irq, RECORD_BYTES, Status } from '../src/core/backend.js';
 import { WasmDma } from './wasm-dma.js';
+import type { CoreState } from '../src/core/state.js';
+import { stateShapeFits } from '../src/core/state.js';
+import { imageSize, readImage, writeImage } from './wasm-state.js';
 import type { VpciDmaExports } from './wasm-dma.js';
 
 /** The raw exports of build/vpci.wasm (all numbers). */
@@ -66,6 +69,10 @@ export interface VpciWasmExports extends VpciDmaExports {
   statusAddress(): number;
   mismatchAddress(): number;
   replayBatch(count: number): number;
+  stateSave(): number;
+  stateLoad(size: number): number;
+  stateAddress(): number;
+  stateBuffer(size: number): number;
 }
 
 const PLANE = 4096;
@@ -296,6 +303,28 @@ export class WasmCore implements CoreBackend {
         });
       }
     }
+  }
+  saveState(): CoreState {
+    const size = this.x.stateSave();
+    if (size < 0) throw new RangeError('saveState: the Wasm memory cannot grow to hold the state image');
+    const state = readImage(new Uint8Array(this.x.memory.buffer, this.x.stateAddress() >>> 0, size));
+    // Internal RAM travels outside the image: straight from the core's memory.
+    for (const r of state.dma.ram) if (r.data !== null) r.data.set(this.dma.ramBytes(r.index)!);
+    return state;
+  }
+  loadState(state: CoreState): number {
+    if (!stateShapeFits(state)) return Status.RANGE;
+    const size = imageSize(state);
+    if (size > 0x7fffffff) return Status.FULL;
+    const at = this.x.stateBuffer(size) >>> 0;
+    if (at === 0) return Status.FULL;
+    writeImage(state, new Uint8Array(this.x.memory.buffer, at, size));
+    const status = this.x.stateLoad(size);
+    if (status === Status.OK) {
+      this.dma.stateLoaded();
+      for (const r of state.dma.ram) if (r.data !== null) this.dma.ramBytes(r.index)!.set(r.data);
+    }
+    return status;
   }
   batchRecords(): Uint8Array {
     return new Uint8Array(this.x.memory.buffer, this.x.batchAddress() >>> 0, BATCH_CAPACITY * RECORD_BYTES);

@@ -99,4 +99,6 @@ export class WasmDma implements DmaCore {
   dmaTableCount(): number { return this.x.dmaTableCount(); }
   dmaIotlbValid(): number { return this.x.dmaIotlbValid(); }
   dmaReset(): void { this.x.dmaReset(); }
+  /** The core loaded a state: RAM regions may sit elsewhere in its memory now. */
+  stateLoaded(): void { this.ramViews.length = 0; }
 }

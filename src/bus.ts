@@ -17,6 +17,8 @@ import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
 import { CapId, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
+import { restoreBus, snapshotBus } from './snapshot/index.js';
+import type { SnapshotOptions } from './snapshot/index.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
 
@@ -166,7 +168,13 @@ export class Bus {
     this.interrupts = new InterruptService(core, slotOf, pathOf);
     // Device models with behaviour come to life last, in topology order, each bound to its function.
     for (const f of topology.functions) {
-      if (f.behaviour) this.deviceInstances.set(f.path, f.behaviour.attach(this.contextFor(f.path)));
+      if (!f.behaviour) continue;
+      try {
+        this.deviceInstances.set(f.path, f.behaviour.attach(this.contextFor(f.path)));
+      } catch (e) {
+        // The bus is not handed out: a model that fails to come up fails createBus, naming it.
+        throw new TopologyError(topology.source, f.path, `the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
+      }
     }
   }
 
@@ -395,6 +403,25 @@ export class Bus {
       return;
     }
     if (this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value) !== 0) this.interrupts.deliver();
+  }
+
+  /**
+   * The whole state of the bus — config spaces, BAR mappings, counters, interrupt state, DMA
+   * domains and RAM, every device model's state — as a versioned, self-describing blob that
+   * `restore` takes on a bus of either backend built from the same topology (src/snapshot).
+   */
+  snapshot(options?: SnapshotOptions): Uint8Array {
+    return snapshotBus(this, options);
+  }
+
+  /**
+   * Continues from a snapshot: this bus (fresh or not, of either backend, built from the same
+   * topology, with the same embedder RAM regions added) takes the saved state. A truncated,
+   * corrupted, future-version or foreign blob throws SnapshotError naming the place, and the bus
+   * is left as it was.
+   */
+  restore(blob: Uint8Array): void {
+    restoreBus(this, blob);
   }
 
   /**

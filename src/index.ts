@@ -38,3 +38,12 @@ export type { SynthesizeOptions, SynthProfile } from './trace-synth/index.js';
 // The runtime scenario every runtime runs identically (firmware run + default trace replay).
 export { runScenario, defaultTrace, configDigest, SCENARIO_VERSION } from './scenario/index.js';
 export type { ScenarioOptions, ScenarioResult, ScenarioSummary, ScenarioProgress } from './scenario/index.js';
+// Snapshots of a bus's whole state (bus.snapshot(), bus.restore()) and their container.
+export { SnapshotError, StateReader, SNAPSHOT_VERSION, topologyFingerprint } from './snapshot/index.js';
+export type { SnapshotOptions, PlainValue } from './snapshot/index.js';
+// The core-level state behind a snapshot (CoreBackend.saveState / loadState).
+export type {
+  CoreState, FunctionState, DispatchState, DispatchCounters, BarState, RegionState, RegfileState, InterruptState,
+  IrqFunctionState, IntxRouteState, DmaState, DmaCounters, RamState, DomainState, MappingState, AttachmentState,
+  IotlbEntryState, FaultState,
+} from './core/state.js';

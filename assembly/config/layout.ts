@@ -59,6 +59,9 @@ export const ERR_FULL: i32 = -3;
 export const ERR_NOT_FOUND: i32 = -4;
 /** Something still depends on it (a domain with functions, a bridge with functions below). */
 export const ERR_BUSY: i32 = -5;
+/** (-6 is ERR_DISABLED, irq/layout.ts.) A saved state comes from a core built otherwise: other
+ * functions, regions, register files, doorbells or interrupt attachments (assembly/state/). */
+export const ERR_MISMATCH: i32 = -7;
 
 /** All-ones for an access of `size` bytes; invalid sizes read as a full dword of ones. */
 // @ts-ignore: decorator

@@ -16,7 +16,7 @@ const SUBORDINATE_BUS: usize = 0x1a;
 // segment (fixed number) or the secondary bus of a bridge (the number its Secondary Bus Number
 // register gives, when the bridges above forward it). Node ids: slot + 1 for a bridge's secondary
 // bus, ROOT_NODE + seg * 256 + bus for a root bus.
-const ROOT_NODE: u32 = MAX_FUNCTIONS + 1;
+export const ROOT_NODE: u32 = MAX_FUNCTIONS + 1;
 const NODES: u32 = ROOT_NODE + MAX_SEGMENTS * 256;
 
 // Fixed tables, allocated once at start-up.
@@ -107,6 +107,12 @@ export function slotAddress(slot: i32): i32 {
 /** The slot a config cycle to seg:bus:dev.fn reaches now, or -1 (the f64-free boundary form). */
 export function slotAt(seg: u32, bus: u32, dev: u32, fn: u32): i32 {
   return findSlot(seg, bus, dev, fn);
+}
+
+/** Where a valid slot sits: seg<<24 | node<<8 | dev<<3 | fn (node: ROOT_NODE + seg*256 + bus on a
+ * root bus, bridge slot + 1 below a bridge). For state save and load (assembly/state/). */
+export function slotHomeOf(slot: i32): u32 {
+  return slotValid(slot) ? homeOf(slot) : 0;
 }
 
 /** Whether `slot` sits somewhere below bridge `bridge`. */

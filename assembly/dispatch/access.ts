@@ -99,6 +99,11 @@ export function mmioReadHigh(): u32 {
   return readHigh;
 }
 
+/** For state load: what mmioReadHigh() answers until the next read. */
+export function setReadHigh(value: u32): void {
+  readHigh = value;
+}
+
 /** An MMIO read; the low 32 bits are returned, the high half of an 8-byte read is in mmioReadHigh(). */
 export function mmioRead(addr: f64, size: i32): u32 {
   if (!convertAddress(addr)) {

@@ -352,3 +352,41 @@ export function barBase(slot: i32, bar: u32): u64 {
   return barAttached(slot) && bar < <u32>ENTRIES ? load<u64>(entryOf(slot, bar), 16) : 0;
 }
 
+/** 1 when the lower dword of a 64-bit BAR was written and awaits the upper one. */
+export function barStaged(slot: i32, bar: u32): u32 {
+  return barAttached(slot) && bar < <u32>ENTRIES ? <u32>load<u8>(entryOf(slot, bar), 2) : 0;
+}
+
+/** The first handler region of a BAR (the rest follow through the region records' next). */
+export function barFirstHandler(slot: i32, bar: u32): u32 {
+  return barAttached(slot) && bar < <u32>ENTRIES ? load<u32>(entryOf(slot, bar), 24) : 0;
+}
+
+/**
+ * State load: puts BAR `bar` of an attached slot where a saved core had it (mapped at `base`, or
+ * not), with its staged flag, moving its whole-BAR and handler regions and reporting no effect.
+ * The caller (assembly/state/) has checked the entry exists and the range fits its space.
+ */
+export function barRestore(slot: i32, bar: u32, mapped: bool, base: u64, staged: bool): void {
+  const e = entryOf(slot, bar);
+  const kind = load<u8>(e);
+  const space = kind == BAR_IO ? SPACE_IO : SPACE_MMIO;
+  let id = load<u32>(e, 24);
+  if (mapped) {
+    regionMap(load<u32>(e, 4), space, base, load<u64>(e, 8), PRIORITY_BAR);
+    while (id != 0) {
+      regionMap(id, space, base + subOffsetOf(id), lengthOf(id), PRIORITY_BAR_HANDLER);
+      id = nextOf(id);
+    }
+  } else {
+    regionUnmap(load<u32>(e, 4));
+    while (id != 0) {
+      regionUnmap(id);
+      id = nextOf(id);
+    }
+  }
+  store<u8>(e, mapped ? 1 : 0, 1);
+  store<u8>(e, staged ? 1 : 0, 2);
+  store<u64>(e, mapped ? base : 0, 16);
+}
+

@@ -82,6 +82,15 @@ const CONFIG_DATA: u64 = 0xcfc;
 const ADDRESS_MASK: u32 = 0x80fffffc;
 let configAddress: u32 = 0;
 
+/** The CONFIG_ADDRESS latch, for state save and load; ADDRESS_MASK says which bits it keeps. */
+export function configAddressOf(): u32 {
+  return configAddress;
+}
+
+export function setConfigAddress(value: u32): void {
+  configAddress = value & ADDRESS_MASK;
+}
+
 /** Maps the two port regions; called once at start-up (they take region ids 1 and 2). */
 export function initConfigPorts(): void {
   const a = regionAlloc(KIND_CF8, 0, -1, 0, 0);

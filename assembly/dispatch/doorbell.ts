@@ -47,6 +47,27 @@ export function eventsQueued(): u32 {
   return queued;
 }
 
+/** How many doorbells exist (handles 0..n-1), for state save and load. */
+export function doorbellTotal(): u32 {
+  return doorbells;
+}
+
+/** State load: a valid doorbell's write count. */
+export function doorbellSetCount(index: u32, value: u64): void {
+  store<u64>(counts + (<usize>index << 3), value);
+}
+
+/** The i-th queued event (0 = oldest, i < eventsQueued()), for state save. */
+export function eventAt(i: u32): usize {
+  return ring + <usize>((head + i) % EVENT_CAPACITY) * EVENT_BYTES;
+}
+
+/** State load: the queue holds `n` (<= EVENT_CAPACITY) events, the caller writes them at eventAt(i). */
+export function eventsRestore(n: u32): void {
+  head = 0;
+  queued = n;
+}
+
 /** Moves up to `max` oldest events (at most what fits in staging) to the staging area; returns how many. */
 export function eventsDrain(max: u32): u32 {
   const fit = <u32>12288 / <u32>EVENT_BYTES;

@@ -31,6 +31,17 @@ export function effectsQueued(): u32 {
   return queued;
 }
 
+/** The i-th queued effect (0 = oldest, i < effectsQueued()), for state save. */
+export function effectAt(i: u32): usize {
+  return ring + <usize>((head + i) % EFFECT_CAPACITY) * EFFECT_BYTES;
+}
+
+/** State load: the queue holds `n` (<= EFFECT_CAPACITY) effects, the caller writes them at effectAt(i). */
+export function effectsRestore(n: u32): void {
+  head = 0;
+  queued = n;
+}
+
 /** Moves up to `max` oldest effects (at most what fits in staging) to the staging area. */
 export function effectsDrain(max: u32): u32 {
   const fit = <u32>12288 / <u32>EFFECT_BYTES;

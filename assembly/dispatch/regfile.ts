@@ -28,6 +28,16 @@ export function regfileValid(handle: u32): bool {
   return handle < count;
 }
 
+/** How many register files exist (handles 0..count-1), for state save and load. */
+export function regfileCount(): u32 {
+  return count;
+}
+
+/** Where a valid handle's file is: +0 size u32 | +8 values[size] | +8+size mask[size]. */
+export function regfileAddress(handle: u32): usize {
+  return addressOf(handle);
+}
+
 // @ts-ignore: decorator
 @inline function addressOf(handle: u32): usize {
   return <usize>load<u32>(table + (<usize>handle << 2));

@@ -484,6 +484,11 @@ export function regionSize(id: u32): u64 {
   return id > MAX_REGION_ID ? 0 : endOf(<usize>id) - baseOf(<usize>id);
 }
 
+/** A mapped region's info word (1 << 16 | space << 8 | priority); 0 when the id is not mapped. */
+export function regionInfoOf(id: u32): u32 {
+  return id == 0 || id > MAX_REGION_ID ? 0 : load<u32>(rInfo + (<usize>id << 2));
+}
+
 /** Number of mapped regions, both spaces. */
 export function regionCount(): i32 {
   return mappedCount;

@@ -129,6 +129,12 @@ export function regionWrites(id: u32): f64 {
   return id == 0 || id > MAX_REGION_ID ? 0 : <f64>load<u64>(recordOf(id), 32);
 }
 
+/** For state load: a region's access counters (the id is valid). */
+export function setRegionCounts(id: u32, reads: u64, writes: u64): void {
+  store<u64>(recordOf(id), reads, 24);
+  store<u64>(recordOf(id), writes, 32);
+}
+
 export function regionSlot(id: u32): i32 {
   return id == 0 || id > MAX_REGION_ID ? -1 : slotOf(id);
 }
@@ -140,7 +146,7 @@ export function regionBar(id: u32): u32 {
 // Global counters: master aborts per space and direction, invalid accesses, host errors, drops.
 //   0 mmio reads  1 mmio writes  2 io reads  3 io writes  4 invalid  5 host errors
 //   6 dropped doorbell events  7 dropped effects  8 dropped interrupt events
-const COUNTERS: u32 = 9;
+export const COUNTERS: u32 = 9;
 const counters: usize = heap.alloc(<usize>COUNTERS * 8);
 memory.fill(counters, 0, <usize>COUNTERS * 8);
 export const C_ABORT_MMIO_READ: u32 = 0;
@@ -161,6 +167,11 @@ export const C_DROPPED_IRQS: u32 = 8;
 
 export function counterValue(counter: u32): f64 {
   return counter < COUNTERS ? <f64>load<u64>(counters + (<usize>counter << 3)) : 0;
+}
+
+/** For state load: a global counter (the index is below COUNTERS). */
+export function setCounter(counter: u32, value: u64): void {
+  store<u64>(counters + (<usize>counter << 3), value);
 }
 
 /** For the embedder's own rejections (bad size or address before the core): one counter path. */

@@ -168,7 +168,7 @@ export function domainLookup(id: u32, iova: u64): i32 {
   return OK;
 }
 
-function setDomain(slot: i32, domain: u32): void {
+export function setDomain(slot: i32, domain: u32): void {
   const old = domainOfSlot(slot);
   if (old != 0) store<u32>(dAttached + (<usize>old << 2), load<u32>(dAttached + (<usize>old << 2)) - 1);
   if (domain != 0) store<u32>(dAttached + (<usize>domain << 2), load<u32>(dAttached + (<usize>domain << 2)) + 1);
@@ -201,6 +201,16 @@ export function dmaDomainOf(slot: i32): i32 {
  * function added later in the slot starts there. Safe for any number. */
 export function dmaSlotReleased(slot: i32): void {
   if (slot >= 0 && <u32>slot < MAX_FUNCTIONS) setDomain(slot, DOMAIN_IDENTITY);
+}
+
+/**
+ * State load, after domainsReset: domain `id` (1..255) of `type` (0..2) exists again with no
+ * slot attached; a translated one gets an empty root table (the caller reserved the tables).
+ */
+export function domainRestore(id: u32, type: u32): void {
+  store<u8>(dKind + <usize>id, <u8>(type + 1));
+  store<u32>(dRoot + (<usize>id << 2), type == DOMAIN_TRANSLATED ? <u32>tableAlloc() : 0);
+  store<u32>(dAttached + (<usize>id << 2), 0);
 }
 
 export function domainsReset(): void {

@@ -43,6 +43,22 @@ export function faultsQueued(): u32 {
   return queued;
 }
 
+/** The i-th queued fault record (0 = oldest, i < faultsQueued()), for state save. */
+export function faultAt(i: u32): usize {
+  return ring + <usize>((head + i) % FAULT_CAPACITY) * FAULT_BYTES;
+}
+
+/** State load: the log holds `n` (<= FAULT_CAPACITY) records, the caller writes them at faultAt(i). */
+export function faultsRestore(n: u32): void {
+  head = 0;
+  queued = n;
+}
+
+/** State load: counter `counter` (below COUNTERS). */
+export function counterSet(counter: u32, value: u64): void {
+  store<u64>(counters + (<usize>counter << 3), value);
+}
+
 /** Moves up to `max` oldest records to faultOut (iova as f64); returns how many. */
 export function faultsDrain(max: u32): u32 {
   const n = queued < max ? queued : max;

@@ -161,6 +161,16 @@ export function iotlbFlush(): void {
   memory.fill(entries, 0, <usize>IOTLB_ENTRIES * ENTRY_BYTES);
 }
 
+/** Entry `i` (0..IOTLB_ENTRIES-1), for state save and load (layout at the top of this file). */
+export function iotlbEntryAddress(i: u32): usize {
+  return entries + <usize>i * ENTRY_BYTES;
+}
+
+/** The entry index page `pn` (large: a 2 MiB page number) of `domain` lives at. */
+export function iotlbIndexOf(pn: u64, domain: u32, large: u32): u32 {
+  return <u32>((entryAt(pn, domain, large) - entries) / ENTRY_BYTES);
+}
+
 /** Number of valid entries (tests and the DESIGN figures). */
 export function iotlbValid(): u32 {
   let n: u32 = 0;

@@ -120,6 +120,22 @@ export function tablesForMap(iova: u64, gpa: u64, size: u64): u64 {
   return n;
 }
 
+/**
+ * State load, before anything changes: fills the free list so that `total` tables can be live
+ * once every table in use now has been freed. false when memory cannot grow.
+ */
+export function tablesReserve(total: u32): bool {
+  while (freeCount + live < total) {
+    const t = coreAlloc(TABLE_BYTES);
+    if (t == 0) return false;
+    obtained++;
+    store<u64>(t, <u64>freeHead);
+    freeHead = t;
+    freeCount++;
+  }
+  return true;
+}
+
 /** Tables an unmap of [lo, hi) creates: a split for each 2 MiB page only partly inside. */
 export function tablesForUnmap(root: usize, lo: u64, hi: u64): u64 {
   let n: u64 = 0;
@@ -226,6 +242,68 @@ export function unmapRange(t: usize, level: i32, tb: u64, lo: u64, hi: u64): u64
     }
   }
   return bytes;
+}
+
+/**
+ * State load: maps [iova, iova + size) to [gpa, ...) with `perms` in pages of exactly one size
+ * (large: 2 MiB leaves, else 4 KiB), whatever the alignment would choose: a saved core may hold
+ * 4 KiB leaves where mapRange would put a 2 MiB one (after a split). Checked by the caller.
+ */
+export function mapLeaves(root: usize, iova: u64, gpa: u64, size: u64, perms: u32, large: bool): void {
+  const step = large ? LARGE_SIZE : PAGE_SIZE;
+  const level = large ? LEAF_2M_LEVEL : LEAF_4K_LEVEL;
+  for (let off: u64 = 0; off < size; off += step) setLeaf(root, iova + off, level, (gpa + off) | <u64>perms);
+}
+
+// Leaf runs (state save): the leaves of a root in IOVA order, merged while they continue one
+// another (the same page size and perms, IOVA and GPA both contiguous).
+export let runIova: u64 = 0;
+export let runGpa: u64 = 0;
+export let runSize: u64 = 0;
+export let runPerms: u32 = 0;
+export let runLarge: bool = false;
+
+/**
+ * Visits every leaf of the level-`level` table `t` (chunk base `tb`) in IOVA order, merging into
+ * the current run; `emit` is called with each finished run (run* hold it). Call runsEnd(emit)
+ * after the last table to emit the last run.
+ */
+export function runsWalk(t: usize, level: i32, tb: u64, emit: () => void): void {
+  const s = shiftOf(level);
+  for (let j: usize = 0; j < ENTRIES; j++) {
+    const e = load<u64>(t + (j << 3));
+    if (e == 0) continue;
+    const cb = tb + (<u64>j << s);
+    if (isTable(e)) {
+      runsWalk(ptrOf(e), level + 1, cb, emit);
+      continue;
+    }
+    const large = level == LEAF_2M_LEVEL;
+    const size = <u64>1 << s;
+    const gpa = leafGpa(e);
+    const perms = leafPerms(e);
+    if (runSize != 0 && runLarge == large && runPerms == perms && runIova + runSize == cb && runGpa + runSize == gpa) {
+      runSize += size;
+      continue;
+    }
+    if (runSize != 0) emit();
+    runIova = cb;
+    runGpa = gpa;
+    runSize = size;
+    runPerms = perms;
+    runLarge = large;
+  }
+}
+
+/** Starts a walk over a new root (no run pending). */
+export function runsBegin(): void {
+  runSize = 0;
+}
+
+/** Emits the run still pending after the last runsWalk. */
+export function runsEnd(emit: () => void): void {
+  if (runSize != 0) emit();
+  runSize = 0;
 }
 
 /** Result of a walk: the leaf (gpa | perms) and whether it is a 2 MiB page. */

@@ -146,6 +146,36 @@ export function ramCount(): u32 {
   return count;
 }
 
+/**
+ * State load, before anything changes: makes sure index `i` has an internal block of at least
+ * `size` bytes (kept with the index, as ramAdd keeps them). false when memory cannot grow.
+ */
+export function ramReserve(i: u32, size: u64): bool {
+  if (load<u32>(rBlock + (<usize>i << 2)) != 0 && load<u64>(rCap + (<usize>i << 3)) >= size) return true;
+  const ptr = coreAlloc(<usize>size);
+  if (ptr == 0) return false;
+  store<u32>(rBlock + (<usize>i << 2), <u32>ptr);
+  store<u64>(rCap + (<usize>i << 3), size);
+  return true;
+}
+
+/**
+ * State load: region `i` at [base, base + size), internal (on the block ramReserve made; its
+ * bytes are left for the caller to fill) or external. The caller has checked the regions, reset
+ * the map and adds them in any order; `order` stays sorted by base.
+ */
+export function ramRestore(i: u32, base: u64, size: u64, internal: bool): void {
+  let at: u32 = 0;
+  while (at < count && ramBaseOf(orderAt(at)) < base) at++;
+  store<u64>(rBase + (<usize>i << 3), base);
+  store<u64>(rEnd + (<usize>i << 3), base + size);
+  store<u32>(rPtr + (<usize>i << 2), internal ? load<u32>(rBlock + (<usize>i << 2)) : 0);
+  store<u8>(rUsed + <usize>i, 1);
+  memory.copy(order + <usize>at + 1, order + <usize>at, <usize>(count - at));
+  store<u8>(order + <usize>at, <u8>i);
+  count++;
+}
+
 export function ramReset(): void {
   for (let i: u32 = 0; i < MAX_RAM; i++) {
     store<u8>(rUsed + <usize>i, 0);

@@ -36,6 +36,17 @@ export function irqQueued(): u32 {
   return queued;
 }
 
+/** The i-th queued event (0 = oldest, i < irqQueued()), for state save. */
+export function irqEventAt(i: u32): usize {
+  return ring + <usize>((head + i) % IRQ_CAPACITY) * <usize>IRQ_RECORD_BYTES;
+}
+
+/** State load: the queue holds `n` (<= IRQ_CAPACITY) events, the caller writes them at irqEventAt(i). */
+export function irqEventsRestore(n: u32): void {
+  head = 0;
+  queued = n;
+}
+
 /** Moves up to `max` oldest events (at most what fits in staging) to the staging area. */
 export function irqDrain(max: u32): u32 {
   const fit = <u32>12288 / IRQ_RECORD_BYTES;

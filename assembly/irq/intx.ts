@@ -106,6 +106,23 @@ export function intxRelease(slot: i32): void {
   store<u8>(st, 0, 2);
 }
 
+/** The routing entry at seg * 128 + device * 4 + (pin - 1), for state save. */
+export function routeAt(index: u32): u32 {
+  return <u32>load<u16>(routes + (<usize>index << 1));
+}
+
+/** State load: every routing entry at once (`gsis`: MAX_SEGMENTS * 128 u16 in routeAt order), and
+ * every line's reference count recounted from the lines the attached functions hold. */
+export function intxRestore(gsis: usize): void {
+  memory.copy(routes, gsis, <usize>MAX_SEGMENTS * 128 * 2);
+  memory.fill(counts, 0, <usize>MAX_GSI * 4);
+  for (let s: i32 = 0; s < slotLimit; s++) {
+    if (!irqAttached(s)) continue;
+    const held = <u32>load<u16>(stateOf(s), 4);
+    if (held != GSI_NONE) store<u32>(counts + (<usize>held << 2), load<u32>(counts + (<usize>held << 2)) + 1);
+  }
+}
+
 export function lineLevel(gsi: u32): u32 {
   return gsi < MAX_GSI ? load<u32>(counts + (<usize>gsi << 2)) : 0;
 }

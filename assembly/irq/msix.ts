@@ -28,6 +28,16 @@ const CONTROL_FUNCTION_MASK: u32 = 0x4000;
   return tableOf(slot) + <usize>sizeOf(slot) * 16;
 }
 
+/** Where an attached MSI-X function's table is (its PBA follows it), for state save and load. */
+export function msixTableAddress(slot: i32): usize {
+  return tableOf(slot);
+}
+
+/** The table size N of an attached function (0 without MSI-X). */
+export function msixTableSize(slot: i32): u32 {
+  return sizeOf(slot);
+}
+
 /** Bytes of the PBA of an N-entry table: one bit per entry in whole qwords. */
 export function pbaBytes(n: u32): u32 {
   return ((n + 63) >> 6) << 3;

@@ -5,6 +5,7 @@
  * throws). Status codes are the `Status` values below.
  */
 import type { DmaCore } from './ts/dma/index.js';
+import type { CoreState } from './state.js';
 
 /**
  * A core: the function slots and config planes, the trap dispatcher, interrupts and DMA of one bus,
@@ -105,6 +106,18 @@ export interface CoreBackend {
   irqQueued(): number;
   /** Every queued interrupt event, oldest first (the queue is emptied). */
   irqDrain(): RawIrqEvent[];
+  // --- State save and load (src/core/state.ts; assembly/state/DESIGN.md) ---
+  /** Every piece of core state, as plain data (numbers, arrays, typed arrays): see src/core/state.ts. */
+  saveState(): CoreState;
+  /**
+   * Loads a state saved from either backend into this core, which must have been built the same way
+   * (same functions in the same slots, same regions, regfiles, doorbells created in the same order —
+   * a fresh bus of the same topology). Checks everything first and returns a negative Status without
+   * changing anything when the state does not fit (wrong shape, other functions/regions, values out
+   * of range); 0 when loaded. The embedder's own RAM regions must have been added already (their
+   * bytes are the embedder's to restore); internal RAM is recreated with its contents.
+   */
+  loadState(state: CoreState): number;
   /** Called for every access to a HOST region; set by the bus. */
   hostAccess: HostAccess;
   /** A fresh view of the batch record area (BATCH_CAPACITY records of 24 bytes). */
@@ -182,7 +195,7 @@ export type HostAccess = (handle: number, write: boolean, offset: number, size: 
 
 /** Which core a bus runs on: 'wasm' (the AssemblyScript core) or 'ts' (its pure-TypeScript twin). */
 export type BackendKind = 'wasm' | 'ts';
-export type { DmaCore };
+export type { DmaCore, CoreState };
 
 /** Status codes shared by both cores (assembly/config/layout.ts holds the same numbers). */
 export const Status = {
@@ -195,6 +208,11 @@ export const Status = {
   BUSY: -5,
   /** MSI or MSI-X signalled while the capability is not enabled. */
   DISABLED: -6,
+  /**
+   * loadState: the state was saved from a core built otherwise (other functions, regions,
+   * register files, doorbells, interrupt attachments or embedder RAM).
+   */
+  MISMATCH: -7,
 } as const;
 
 /** Core limits (assembly/config/layout.ts holds the same numbers). */
@@ -220,6 +238,7 @@ export function statusText(status: number): string {
     case Status.NOT_FOUND: return 'not found';
     case Status.BUSY: return 'in use';
     case Status.DISABLED: return 'not enabled';
+    case Status.MISMATCH: return 'saved from a core built otherwise (other functions, regions, handlers or embedder RAM)';
     default: return `status ${status}`;
   }
 }

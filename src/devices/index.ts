@@ -9,7 +9,7 @@ export type { RootPortOptions } from './root-port.js';
 export { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
 export { deviceModels, createFromModel } from './registry.js';
 export type { DeviceModel, FunctionSource } from './registry.js';
-export type { DeviceContext, DeviceInstance, DeviceBehaviour } from './model-api.js';
+export type { DeviceContext, DeviceInstance, DeviceBehaviour, DeviceState } from './model-api.js';
 export {
   testDeviceDescriptor, testDeviceBehaviour, TestDeviceReg, TestDeviceDmaCmd, TestDeviceDmaStatus, TestDeviceDmaError,
   TestDeviceIrqResult, TEST_DEVICE_ID, TEST_DEVICE_BUFFER_SIZE, TEST_DEVICE_MSIX_VECTORS,

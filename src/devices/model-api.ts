@@ -7,6 +7,8 @@
 import type { DmaResult, SgElement } from '../dma/index.js';
 import type { RegionHandler } from '../dispatch/types.js';
 import type { SignalResult } from '../interrupts/types.js';
+import type { PlainValue } from '../snapshot/codec.js';
+import type { StateReader } from '../snapshot/check.js';
 
 /**
  * What a device model's behaviour gets from the bus at `attach`: its BARs, DMA and interrupts, all
@@ -44,7 +46,22 @@ export interface DeviceContext {
 export interface DeviceInstance {
   /** Returns the device to its power-on state. */
   reset?(): void;
+  /**
+   * The model's running state as plain data (numbers, booleans, strings, bigints, Uint8Array,
+   * Uint32Array, arrays, plain objects) for `bus.snapshot()`. A model that keeps state between
+   * accesses implements it together with `loadState`; one that keeps none needs neither.
+   */
+  saveState?(): DeviceState;
+  /**
+   * Loads what `saveState` returned — possibly on a bus of the other backend. Reads it through
+   * the StateReader, which names the field it rejects, and checks all of it before changing
+   * anything: a state that does not fit throws and leaves the model as it was.
+   */
+  loadState?(state: StateReader): void;
 }
+
+/** A device model's state as `saveState` returns it: plain data the snapshot codec carries. */
+export type DeviceState = PlainValue;
 
 /** What a device model does, beyond its config space: the bus calls `attach` once per function, in topology order. */
 export interface DeviceBehaviour {

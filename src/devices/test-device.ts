@@ -63,7 +63,9 @@
 // SCRATCH keeps its value: it lives in the core's register file, which a model cannot reach.
 import type { FunctionDescriptor } from '../config/index.js';
 import type { DmaResult } from '../dma/index.js';
-import type { DeviceBehaviour, DeviceContext, DeviceInstance } from './model-api.js';
+import type { DeviceBehaviour, DeviceContext, DeviceInstance, DeviceState } from './model-api.js';
+import type { StateReader } from '../snapshot/check.js';
+import { SnapshotError } from '../snapshot/errors.js';
 
 /**
  * The test device's BAR 0 register offsets: ID, SCRATCH, the interrupt registers (raise, ack,
@@ -194,6 +196,42 @@ class TestDeviceModel implements TestDevice {
     this.irqResult = TestDeviceIrqResult.NONE;
     this.src.lo = this.src.hi = this.dst.lo = this.dst.hi = 0;
     this.dmaLen = this.dmaCmd = this.dmaStatus = 0;
+  }
+
+  /** Registers, the buffer and the INTx level the model drives (SCRATCH is a core register file). */
+  saveState(): DeviceState {
+    return {
+      buffer: this.buffer.slice(),
+      irqStatus: this.irqStatus,
+      intxBits: this.intxBits,
+      intxLevel: this.intxLevel,
+      irqResult: this.irqResult,
+      dmaSrc: new Uint32Array([this.src.lo, this.src.hi]),
+      dmaDst: new Uint32Array([this.dst.lo, this.dst.hi]),
+      dmaLen: this.dmaLen,
+      dmaCmd: this.dmaCmd,
+      dmaStatus: this.dmaStatus,
+    };
+  }
+
+  loadState(r: StateReader): void {
+    const buffer = r.get('buffer').bytes(TEST_DEVICE_BUFFER_SIZE);
+    const irqStatus = r.get('irqStatus').int(0, 0xffffffff);
+    const intxBits = r.get('intxBits').int(0, 0xffffffff);
+    // The pin level follows intxBits; the core holds the pin itself (its state is the core's).
+    const intxLevel = r.get('intxLevel').bool();
+    if (intxLevel !== (intxBits !== 0)) throw new SnapshotError(`${r.place}.intxLevel`, `${intxLevel} does not follow intxBits 0x${intxBits.toString(16)}`);
+    const irqResult = r.get('irqResult').int(0, 0xffffffff);
+    const src = r.get('dmaSrc').words(2);
+    const dst = r.get('dmaDst').words(2);
+    const dmaLen = r.get('dmaLen').int(0, 0xffffffff);
+    const dmaCmd = r.get('dmaCmd').int(0, CMD_BITS);
+    if ((dmaCmd & ~CMD_BITS) !== 0) throw new SnapshotError(`${r.place}.dmaCmd`, `0x${dmaCmd.toString(16)} has bits DMA_CMD never keeps`);
+    const dmaStatus = r.get('dmaStatus').int(0, 0xffffffff);
+    this.buffer.set(buffer);
+    Object.assign(this, { irqStatus, intxBits, intxLevel, irqResult, dmaLen, dmaCmd, dmaStatus });
+    [this.src.lo, this.src.hi] = src;
+    [this.dst.lo, this.dst.hi] = dst;
   }
 
   // ---- Registers ----------------------------------------------------------------------------

@@ -279,6 +279,11 @@ export class DmaService {
     };
   }
 
+  /** Indexes of the RAM regions whose bytes the embedder owns (a snapshot carries their contents). */
+  externalIndexes(): number[] {
+    return this.external.flatMap((b, i) => (b ? [i] : []));
+  }
+
   private externalRam(): (Uint8Array | undefined)[] {
     return this.external;
   }

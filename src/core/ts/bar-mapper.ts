@@ -286,6 +286,32 @@ export class BarMapper {
     this.apply(slot, bar, e, this.tValid, this.tBase);
   }
 
+  /**
+   * State load: puts an attached function's BAR where a saved core had it (mapped at `base`, or
+   * not), with its staged flag, moving its regions and reporting no effect (barRestore in Wasm).
+   */
+  restore(slot: number, bar: number, mapped: boolean, base: number, staged: boolean): void {
+    const e = this.tables[slot]![bar];
+    const space = e.kind === BarKind.IO ? SPACE_IO : SPACE_MMIO;
+    let id = e.firstHandler;
+    if (mapped) {
+      this.table.regionMap(e.region, space, base, e.size, PRIORITY_BAR);
+      while (id !== 0) {
+        this.table.regionMap(id, space, base + this.regions.subOffset[id], this.regions.length[id], PRIORITY_BAR_HANDLER);
+        id = this.regions.next[id];
+      }
+    } else {
+      this.table.regionUnmap(e.region);
+      while (id !== 0) {
+        this.table.regionUnmap(id);
+        id = this.regions.next[id];
+      }
+    }
+    e.mapped = mapped;
+    e.pending = staged ? 1 : 0;
+    e.base = mapped ? base : 0;
+  }
+
   entry(slot: number, bar: number): BarEntry | undefined {
     return this.attached(slot) && bar < ENTRIES ? this.tables[slot]![bar] : undefined;
   }

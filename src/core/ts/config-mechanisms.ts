@@ -70,6 +70,15 @@ export class ConfigMechanisms {
     else out.lo = s.configRead(seg, bus, dev, fn, reg, size);
   }
 
+  /** The CONFIG_ADDRESS latch, for state save and load (only ADDRESS_MASK bits are kept). */
+  address(): number {
+    return this.configAddress;
+  }
+
+  setAddress(value: number): void {
+    this.configAddress = (value & ADDRESS_MASK) >>> 0;
+  }
+
   cf8Access(offset: number, size: number, write: boolean, value: number): number {
     if (offset !== 0 || size !== 4) return write ? 0 : onesFor(size);
     if (write) this.configAddress = (value & ADDRESS_MASK) >>> 0;

@@ -278,6 +278,11 @@ export class ConfigStore {
     if (hook !== 0) this.runHook(hook, slot, reg);
   }
 
+  /** seg<<24 | node<<8 | dev<<3 | fn of a valid slot, else 0 (state save and load, as the Wasm core's slotHomeOf). */
+  slotHome(slot: number): number {
+    return this.slotValid(slot) ? ((this.segs[slot] << 24) | (this.nodes[slot] << 8) | this.devfns[slot]) >>> 0 : 0;
+  }
+
   /** Raw access for the mechanisms that follow config writes (the block of a valid slot). */
   block(slot: number): Uint8Array {
     return this.blocks[slot]!;

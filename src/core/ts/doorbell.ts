@@ -41,6 +41,23 @@ export class Doorbells {
     return this.ring.length;
   }
 
+  /** How many doorbells exist (state save and load). */
+  total(): number {
+    return this.counts.length;
+  }
+
+  /** The write counts by handle, and the queued events oldest first (copies). */
+  saveState(): { counts: number[]; events: RawEvent[] } {
+    return { counts: this.counts.slice(), events: this.ring.map((e) => ({ region: e.region, size: e.size, offset: e.offset, lo: e.lo, hi: e.hi })) };
+  }
+
+  /** State load: the counts of every doorbell (as many as exist) and the queue (checked by the caller). */
+  loadState(counts: readonly number[], events: readonly RawEvent[]): void {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] = counts[i];
+    this.ring.length = 0;
+    for (const e of events) this.ring.push({ region: e.region, size: e.size, offset: e.offset, lo: e.lo, hi: e.hi });
+  }
+
   drain(max: number): RawEvent[] {
     return this.ring.splice(0, Math.min(max, DRAIN_FIT));
   }

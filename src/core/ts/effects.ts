@@ -27,6 +27,25 @@ export class Effects {
     return this.ring.length;
   }
 
+  /** The queued effects, oldest first (copies, in the CoreState field order), for state save. */
+  saveState(): RawEffect[] {
+    return this.ring.map((e) => ({
+      slot: e.slot, bar: e.bar, kind: e.kind, oldMapped: e.oldMapped, oldBase: e.oldBase,
+      newMapped: e.newMapped, newBase: e.newBase, size: e.size,
+    }));
+  }
+
+  /** State load: the queue becomes `effects` (checked by the caller). */
+  loadState(effects: readonly RawEffect[]): void {
+    this.ring.length = 0;
+    for (const e of effects) {
+      this.ring.push({
+        slot: e.slot, bar: e.bar, kind: e.kind, oldMapped: e.oldMapped, oldBase: e.oldBase,
+        newMapped: e.newMapped, newBase: e.newBase, size: e.size,
+      });
+    }
+  }
+
   drain(max: number): RawEffect[] {
     return this.ring.splice(0, Math.min(max, DRAIN_FIT));
   }

@@ -18,6 +18,8 @@ import type { ConfigStore } from './config-store.js';
 import type { Pair } from './access.js';
 import { Counter, Kind } from './regions.js';
 import type { Regions } from './regions.js';
+import type { InterruptState } from '../state.js';
+import { intIn, isU32 } from './state-values.js';
 
 const { MAX_GSI, GSI_NONE, CAPACITY, KIND_LINE, KIND_MESSAGE, HOOK_MSI, HOOK_MSIX } = Irq;
 const F = Limits.functions;
@@ -418,6 +420,107 @@ export class Interrupts {
     if (write) return;
     out.lo = t.getUint32(n * 16 + offset, true);
     out.hi = size === 8 ? t.getUint32(n * 16 + offset + 4, true) : 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // State save and load (src/core/state.ts InterruptState; assembly/state/ in the Wasm core)
+
+  saveState(): InterruptState {
+    const functions = [];
+    for (let slot = 0; slot < F; slot++) {
+      if (!this.attached(slot)) continue;
+      const n = this.msixCap[slot] !== 0 ? this.msixSize[slot] : 0;
+      const t = this.msixStore[slot];
+      const bytes = t === undefined ? new Uint8Array(0) : new Uint8Array(t.buffer, 0, n * 16 + pbaBytes(n));
+      functions.push({
+        slot, pin: this.pin[slot], asserted: this.asserted[slot] !== 0, line: this.contributed[slot],
+        msiCap: this.msiCap[slot], msixCap: this.msixCap[slot], msixTable: bytes.slice(0, n * 16), msixPba: bytes.slice(n * 16),
+      });
+    }
+    const routes = [];
+    for (let index = 0; index < this.routes.length; index++) {
+      const gsi = this.routes[index];
+      if (gsi !== GSI_NONE) routes.push({ seg: index >> 7, device: (index >> 2) & 31, pin: (index & 3) + 1, gsi });
+    }
+    const events = [];
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) % CAPACITY;
+      const line = this.qKind[i] === KIND_LINE;
+      events.push({
+        kind: this.qKind[i], slot: this.qSlot[i], gsi: line ? this.qA[i] : 0, level: line ? this.qB[i] : 0,
+        address: line ? 0 : this.qB[i], addressHigh: line ? 0 : this.qC[i], data: line ? 0 : this.qA[i],
+      });
+    }
+    return { functions, routes, events };
+  }
+
+  /** OK, or RANGE / MISMATCH with nothing changed: the rules and order of the Wasm core's loader. */
+  checkState(s: InterruptState): number {
+    if (s.functions.length > F) return Status.RANGE;
+    let prev = -1;
+    for (const f of s.functions) {
+      if (!intIn(f.slot, 0, F - 1) || !intIn(f.pin, 0, 4) || !intIn(f.line, 0, GSI_NONE) || !isU32(f.msiCap) || !isU32(f.msixCap) ||
+        f.msixTable.length > 2048 * 16 || f.msixPba.length > pbaBytes(2048)) return Status.RANGE;
+      if (f.slot <= prev) return Status.RANGE;
+      for (let s2 = prev + 1; s2 < f.slot; s2++) if (this.attached(s2)) return Status.MISMATCH;
+      prev = f.slot;
+      const slot = f.slot;
+      if (!this.attached(slot) || f.pin !== this.pin[slot] || f.msiCap !== this.msiCap[slot] || f.msixCap !== this.msixCap[slot]) return Status.MISMATCH;
+      const n = this.msixCap[slot] !== 0 ? this.msixSize[slot] : 0;
+      if (f.msixTable.length !== n * 16 || f.msixPba.length !== pbaBytes(n)) return Status.MISMATCH;
+      if ((f.asserted && f.pin === 0) || (f.line !== GSI_NONE && f.line >= MAX_GSI) || (!f.asserted && f.line !== GSI_NONE)) return Status.RANGE;
+      const table = new DataView(f.msixTable.buffer, f.msixTable.byteOffset, f.msixTable.byteLength);
+      for (let v = 0; v < n; v++) if (table.getUint32(v * 16 + 12, true) > 1) return Status.RANGE;
+      for (let v = n; v < f.msixPba.length * 8; v++) if ((f.msixPba[v >> 3] >> (v & 7)) & 1) return Status.RANGE;
+    }
+    for (let s2 = prev + 1; s2 < F; s2++) if (this.attached(s2)) return Status.MISMATCH;
+    if (s.routes.length > this.routes.length) return Status.RANGE;
+    let prevIndex = -1;
+    for (const r of s.routes) {
+      if (!intIn(r.seg, 0, Limits.segments - 1) || !intIn(r.device, 0, 31) || !intIn(r.pin, 1, 4) || !intIn(r.gsi, 0, MAX_GSI - 1)) return Status.RANGE;
+      const index = r.seg * 128 + r.device * 4 + r.pin - 1;
+      if (index <= prevIndex) return Status.RANGE;
+      prevIndex = index;
+    }
+    if (s.events.length > CAPACITY) return Status.RANGE;
+    for (const e of s.events) {
+      if (!intIn(e.kind, KIND_LINE, KIND_MESSAGE) || !intIn(e.slot, -1, F - 1) || !isU32(e.gsi) || !isU32(e.level) || !isU32(e.address) ||
+        !isU32(e.addressHigh) || !isU32(e.data)) return Status.RANGE;
+      if (e.kind === KIND_LINE
+        ? e.slot !== -1 || e.gsi >= MAX_GSI || e.level > 1 || (e.address | e.addressHigh | e.data) !== 0
+        : e.slot < 0 || (e.gsi | e.level) !== 0) return Status.RANGE;
+    }
+    return Status.OK;
+  }
+
+  /** After checkState: the interrupt state becomes `s`; line counts are recounted from the held lines. */
+  loadState(s: InterruptState): void {
+    for (const f of s.functions) {
+      this.asserted[f.slot] = f.asserted ? 1 : 0;
+      this.contributed[f.slot] = f.line;
+      const t = this.msixStore[f.slot];
+      if (t !== undefined) {
+        const bytes = new Uint8Array(t.buffer);
+        bytes.set(f.msixTable, 0);
+        bytes.set(f.msixPba, f.msixTable.length);
+      }
+    }
+    this.routes.fill(GSI_NONE);
+    for (const r of s.routes) this.routes[r.seg * 128 + r.device * 4 + r.pin - 1] = r.gsi;
+    this.counts.fill(0);
+    for (let slot = 0; slot < this.store.slotLimit; slot++) {
+      if (this.attached(slot) && this.contributed[slot] !== GSI_NONE) this.counts[this.contributed[slot]]++;
+    }
+    this.head = 0;
+    this.count = s.events.length;
+    s.events.forEach((e, i) => {
+      const line = e.kind === KIND_LINE;
+      this.qKind[i] = e.kind;
+      this.qSlot[i] = e.slot;
+      this.qA[i] = line ? e.gsi : e.data;
+      this.qB[i] = line ? e.level : e.address;
+      this.qC[i] = line ? 0 : e.addressHigh;
+    });
   }
 
   // ------------------------------------------------------------------------------------------

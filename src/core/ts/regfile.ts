@@ -20,6 +20,16 @@ export class Regfiles {
     return handle < this.files.length;
   }
 
+  /** How many register files exist (state save and load). */
+  count(): number {
+    return this.files.length;
+  }
+
+  /** A valid handle's bytes and write mask (the arrays themselves). */
+  file(handle: number): { values: Uint8Array; mask: Uint8Array } {
+    return this.files[handle];
+  }
+
   /** Bytes [offset, offset+size) as lo/hi halves; bytes past the file or `limit` read 0xff. */
   read(handle: number, offset: number, size: number, limit: number, out: { lo: number; hi: number }): void {
     const f = this.files[handle];

@@ -395,6 +395,12 @@ export class RegionTable {
     return id > MAX_REGION_ID ? 0 : this.rEnd[id] - this.rBase[id];
   }
 
+  /** A mapped region's info word (1 << 16 | space << 8 | priority); 0 when the id is not mapped. */
+  regionInfoOf(id: number): number {
+    id >>>= 0;
+    return id > MAX_REGION_ID ? 0 : this.rInfo[id];
+  }
+
   regionCount(): number {
     return this.mappedCount;
   }

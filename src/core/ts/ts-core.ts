@@ -15,6 +15,9 @@ import { Bridges, HOOK_BRIDGE } from './bridges.js';
 import { Dispatcher } from './access.js';
 import { Interrupts } from './irq.js';
 import { DmaTranslator } from './dma/index.js';
+import type { CoreState } from '../state.js';
+import { loadTsState, saveTsState } from './state.js';
+import type { TsCoreParts } from './state.js';
 
 const TWO64 = 18446744073709551616;
 
@@ -264,6 +267,21 @@ export class TsCore implements CoreBackend {
   }
   irqDrain(): RawIrqEvent[] {
     return this.irq.drain();
+  }
+
+  /** What the state functions (state.ts) work on. */
+  private parts(): TsCoreParts {
+    return {
+      store: this.store, table: this.table, regions: this.regions, mech: this.mech, bars: this.bars, regfiles: this.regfiles,
+      doorbells: this.doorbells, effects: this.effects, irq: this.irq, dma: this.dma,
+      readHigh: () => this.readHigh, setReadHigh: (v) => { this.readHigh = v; },
+    };
+  }
+  saveState(): CoreState {
+    return saveTsState(this.parts());
+  }
+  loadState(state: CoreState): number {
+    return loadTsState(this.parts(), state);
   }
 
   batchRecords(): Uint8Array {

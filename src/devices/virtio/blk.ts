@@ -3,7 +3,8 @@
 // and a status byte, the last writable byte. Buffers are byte streams: how the driver cuts them
 // into descriptors does not matter (§2.6.4, message framing).
 import { DescriptorError } from '../../errors.js';
-import type { DeviceBehaviour, DeviceInstance } from '../model-api.js';
+import type { DeviceBehaviour, DeviceInstance, DeviceState } from '../model-api.js';
+import type { StateReader } from '../../snapshot/check.js';
 import type { FunctionDescriptor } from '../../config/index.js';
 import { VirtioType, virtioPciLayout } from './pci-layout.js';
 import { VirtioPciTransport } from './transport.js';
@@ -74,6 +75,16 @@ class BlkDevice implements VirtioDevice {
   constructor(readonly image: Uint8Array, private readonly readOnly: boolean, private readonly id: Uint8Array) {
     this.features = bit(BlkFeature.SEG_MAX) | bit(BlkFeature.BLK_SIZE) | bit(BlkFeature.FLUSH) | (readOnly ? bit(BlkFeature.RO) : 0n);
     this.config = blkConfig(image.length / SECTOR);
+  }
+
+  /** The disk's contents (the image is the device's only state beside the transport's). */
+  saveState(): DeviceState {
+    return { image: this.image.slice() };
+  }
+
+  prepareLoad(r: StateReader): () => void {
+    const image = r.get('image').bytes(this.image.length);
+    return () => this.image.set(image);
   }
 
   process(_queue: number, chain: Chain, io: ChainIo): number | string {
@@ -178,7 +189,7 @@ export function virtioBlk(options: VirtioBlkOptions = {}): { descriptor: Functio
         const image = o.image ?? new Uint8Array(o.sizeMiB * 1024 * 1024);
         const device = new BlkDevice(image, o.readOnly, o.id);
         const transport = new VirtioPciTransport(ctx, device, layout);
-        return { transport, image, reset: () => transport.reset() };
+        return { transport, image, reset: () => transport.reset(), saveState: () => transport.saveState(), loadState: (r) => transport.loadState(r) };
       },
     },
   };

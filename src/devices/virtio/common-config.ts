@@ -11,6 +11,9 @@
 //   0x14 device_status          u8  RW   0x28 queue_driver       u64 RW
 //   0x15 config_generation      u8  RO   0x30 queue_device       u64 RW
 import { Feature, NO_VECTOR, Status, bit } from './spec.js';
+import type { DeviceState } from '../model-api.js';
+import type { StateReader } from '../../snapshot/check.js';
+import { SnapshotError } from '../../snapshot/errors.js';
 
 /** Addresses at or above 2^53 are not exact numbers; no guest RAM is there (the DMA refuses 2^53). */
 const UNREACHABLE = 2 ** 53;
@@ -128,6 +131,53 @@ export class CommonConfig {
     this.eventIdx = false;
     this.indirect = false;
     for (const q of this.queues) q.reset();
+  }
+
+  /** The driver-visible state, for a snapshot (the transport's saveState). */
+  saveState(): DeviceState {
+    return {
+      status: this.status,
+      configGeneration: this.configGeneration,
+      configMsixVector: this.configMsixVector,
+      driverFeatures: this.driverFeatures,
+      deviceFeatureSelect: this.deviceFeatureSelect,
+      driverFeatureSelect: this.driverFeatureSelect,
+      queueSelect: this.queueSelect,
+      eventIdx: this.eventIdx,
+      indirect: this.indirect,
+      queues: this.queues.map((q) => ({ size: q.size, msixVector: q.msixVector, enabled: q.enabled, addr: q.addr.slice() })),
+    };
+  }
+
+  /** Checks a saved state against this device's queues (throws naming the field); returns what loads it. */
+  prepareLoad(r: StateReader): () => void {
+    const status = r.get('status').int(0, 0xff);
+    const configGeneration = r.get('configGeneration').int(0, 0xff);
+    const configMsixVector = r.get('configMsixVector').int(0, 0xffff);
+    const driverFeatures = r.get('driverFeatures').big(0n, 0xffffffffffffffffn);
+    const deviceFeatureSelect = r.get('deviceFeatureSelect').int(0, 0xffffffff);
+    const driverFeatureSelect = r.get('driverFeatureSelect').int(0, 0xffffffff);
+    const queueSelect = r.get('queueSelect').int(0, 0xffff);
+    const eventIdx = r.get('eventIdx').bool();
+    const indirect = r.get('indirect').bool();
+    const queues = r.get('queues').items(this.queues.length).map((q, i) => {
+      const size = q.get('size').int(1, this.queues[i].maxSize);
+      if ((size & (size - 1)) !== 0) throw new SnapshotError(`${q.place}.size`, `${size} is not a power of two`);
+      return { size, msixVector: q.get('msixVector').int(0, 0xffff), enabled: q.get('enabled').bool(), addr: q.get('addr').words(6) };
+    });
+    return () => {
+      Object.assign(this, { status, configGeneration, configMsixVector, driverFeatures, eventIdx, indirect });
+      this.deviceFeatureSelect = deviceFeatureSelect;
+      this.driverFeatureSelect = driverFeatureSelect;
+      this.queueSelect = queueSelect;
+      queues.forEach((q, i) => {
+        const target = this.queues[i];
+        target.size = q.size;
+        target.msixVector = q.msixVector;
+        target.enabled = q.enabled;
+        target.addr.set(q.addr);
+      });
+    };
   }
 
   /** Whether feature `n` was negotiated (offered, accepted by the driver, FEATURES_OK taken). */

@@ -2,7 +2,9 @@
 // with random bytes, from the runtime's `crypto.getRandomValues`, or, given a seed, from a
 // deterministic generator so that a run can be replayed byte for byte.
 import { DescriptorError, VpciError } from '../../errors.js';
-import type { DeviceBehaviour, DeviceInstance } from '../model-api.js';
+import type { DeviceBehaviour, DeviceInstance, DeviceState } from '../model-api.js';
+import type { StateReader } from '../../snapshot/check.js';
+import { SnapshotError } from '../../snapshot/errors.js';
 import type { FunctionDescriptor } from '../../config/index.js';
 import { VirtioType, virtioPciLayout } from './pci-layout.js';
 import { VirtioPciTransport } from './transport.js';
@@ -61,6 +63,16 @@ export class SeededBytes {
     return r;
   }
 
+  /** The generator's four state words (a copy), for a snapshot. */
+  get state(): Uint32Array {
+    return this.s.slice();
+  }
+
+  /** Continues from saved state words (four, not all zero: checked by the caller). */
+  set state(words: Uint32Array) {
+    this.s.set(words);
+  }
+
   /** Fills `out` with the next bytes of the stream. */
   fill(out: Uint8Array): void {
     for (let i = 0; i < out.length; i += 4) {
@@ -93,8 +105,32 @@ class RngDevice implements VirtioDevice {
   readonly config = new Uint8Array(0);
   bytesServed = 0;
   private scratch = new Uint8Array(0);
+  private readonly fill: Fill;
 
-  constructor(private readonly fill: Fill) {}
+  /** Bytes from the seeded generator `source`, or from the runtime's crypto. */
+  constructor(private readonly source: SeededBytes | Fill) {
+    this.fill = source instanceof SeededBytes ? (out) => source.fill(out) : source;
+  }
+
+  /** Bytes served, and where the seeded generator is (null when the bytes come from crypto). */
+  saveState(): DeviceState {
+    return { bytesServed: this.bytesServed, generator: this.source instanceof SeededBytes ? this.source.state : null };
+  }
+
+  prepareLoad(r: StateReader): () => void {
+    const bytesServed = r.get('bytesServed').int(0, Number.MAX_SAFE_INTEGER);
+    const g = r.get('generator');
+    const seeded = this.source instanceof SeededBytes;
+    const words = g.optional((x) => x.words(4));
+    if (seeded !== (words !== undefined)) {
+      throw new SnapshotError(g.place, seeded ? 'the snapshot\'s virtio-rng drew from crypto, this one is seeded' : 'the snapshot\'s virtio-rng was seeded, this one draws from crypto (give it a seed)');
+    }
+    if (words !== undefined && (words[0] | words[1] | words[2] | words[3]) === 0) throw new SnapshotError(g.place, 'the all-zero generator state never occurs');
+    return () => {
+      this.bytesServed = bytesServed;
+      if (words !== undefined) (this.source as SeededBytes).state = words;
+    };
+  }
 
   process(_queue: number, chain: Chain, io: ChainIo): number {
     // §5.4.6.1: the device writes random bytes into the writable buffers; readable ones carry nothing.
@@ -129,20 +165,21 @@ export function virtioRng(options: VirtioRngOptions = {}): { descriptor: Functio
     behaviour: {
       attach(ctx): VirtioRngInstance {
         // Each bus gets its own generator: a seeded one starts over, so two runs see the same bytes.
-        let fill: Fill | undefined;
+        let source: SeededBytes | Fill | undefined;
         if (seed !== undefined) {
-          const g = new SeededBytes(seed);
-          fill = (out) => g.fill(out);
+          source = new SeededBytes(seed);
         } else {
-          fill = cryptoFill();
-          if (!fill) throw new VpciError(`${ctx.path}: virtio-rng: globalThis.crypto.getRandomValues is gone`);
+          source = cryptoFill();
+          if (!source) throw new VpciError(`${ctx.path}: virtio-rng: globalThis.crypto.getRandomValues is gone`);
         }
-        const device = new RngDevice(fill);
+        const device = new RngDevice(source);
         const transport = new VirtioPciTransport(ctx, device, layout);
         return {
           transport,
           get bytesServed() { return device.bytesServed; },
           reset: () => transport.reset(),
+          saveState: () => transport.saveState(),
+          loadState: (r) => transport.loadState(r),
         };
       },
     },

@@ -2,7 +2,9 @@
 // device configuration and notification structures of BAR 4 with TypeScript handlers, runs the
 // split virtqueues when the driver notifies, and raises interrupts (MSI-X vectors when MSI-X is
 // enabled, else the ISR bits and INTx). A device type plugs in as a `VirtioDevice`.
-import type { DeviceContext, DeviceInstance } from '../model-api.js';
+import type { DeviceContext, DeviceInstance, DeviceState } from '../model-api.js';
+import type { StateReader } from '../../snapshot/check.js';
+import { SnapshotError } from '../../snapshot/errors.js';
 import { CommonConfig, composeLe } from './common-config.js';
 import type { QueueConfig } from './common-config.js';
 import { Layout } from './pci-layout.js';
@@ -35,6 +37,10 @@ export interface VirtioDevice {
   process(queue: number, chain: Chain, io: ChainIo): number | string;
   /** The device was reset (device_status 0 or a function-level reset). */
   reset?(): void;
+  /** The device type's own state for a snapshot (see DeviceInstance.saveState); none if absent. */
+  saveState?(): DeviceState;
+  /** Checks a saved device-type state (throws naming the field); returns what loads it. */
+  prepareLoad?(state: StateReader): () => void;
 }
 
 const MSIX_ENABLE = 0x8000;
@@ -97,6 +103,36 @@ export class VirtioPciTransport implements DeviceInstance {
     this.isr = 0;
     this.ctx.intx(false);
     this.device.reset?.();
+  }
+
+  /** The transport's state (common configuration, ISR, rings) and the device type's, for bus.snapshot(). */
+  saveState(): DeviceState {
+    return {
+      common: this.common.saveState(),
+      isr: this.isr,
+      needsResetReason: this.needsResetReason ?? null,
+      rings: this.rings.map((ring) => ring?.saveState() ?? null),
+      device: this.device.saveState?.() ?? null,
+    };
+  }
+
+  /** Loads what saveState returned: every part is checked before any is applied. */
+  loadState(r: StateReader): void {
+    const common = this.common.prepareLoad(r.get('common'));
+    const isr = r.get('isr').int(0, Isr.QUEUE | Isr.CONFIG);
+    const reason = r.get('needsResetReason').optional((x) => x.str());
+    const rings = r.get('rings').items(this.rings.length)
+      .map((x, i) => x.optional((y) => SplitQueue.prepareLoad(this.ctx, y, this.device.queueSizes[i])));
+    const device = r.get('device');
+    let loadDevice: (() => void) | undefined;
+    if (this.device.prepareLoad) loadDevice = this.device.prepareLoad(device);
+    else if (device.value !== null) throw new SnapshotError(device.place, 'this device type keeps no state of its own, the snapshot has some');
+    common();
+    this.isr = isr;
+    this.needsResetReason = reason;
+    rings.forEach((make, i) => { this.rings[i] = make?.(); });
+    this.again.clear();
+    loadDevice?.();
   }
 
   /**

@@ -8,6 +8,8 @@
 //   used ring (device)        flags u16 | idx u16 | ring[size] { id u32, len u32 } | avail_event u16
 import type { DmaResult } from '../../dma/index.js';
 import type { QueueConfig } from './common-config.js';
+import type { DeviceState } from '../model-api.js';
+import type { StateReader } from '../../snapshot/check.js';
 import { AVAIL_F_NO_INTERRUPT, DescFlag } from './spec.js';
 
 /** What the queue needs of the device context. */
@@ -80,7 +82,7 @@ export class SplitQueue {
 
   constructor(
     private readonly dma: DmaPort,
-    config: QueueConfig,
+    config: Pick<QueueConfig, 'size' | 'desc' | 'driver' | 'device'>,
     /** Negotiated: VIRTIO_RING_F_INDIRECT_DESC, VIRTIO_RING_F_EVENT_IDX. */
     private readonly features: { indirect: boolean; eventIdx: boolean },
   ) {
@@ -93,6 +95,33 @@ export class SplitQueue {
   /** The device's used-ring index: what it last wrote to used.idx. */
   get index(): number {
     return this.usedIdx;
+  }
+
+  /** Where the rings are, the features the queue runs with and its indexes, for a snapshot. */
+  saveState(): DeviceState {
+    return {
+      size: this.size, desc: this.desc, driver: this.driver, device: this.device,
+      indirect: this.features.indirect, eventIdx: this.features.eventIdx,
+      lastAvail: this.lastAvail, usedIdx: this.usedIdx, signalledUsed: this.signalledUsed,
+    };
+  }
+
+  /** Checks a saved queue (throws naming the field); returns what rebuilds it on `dma`. */
+  static prepareLoad(dma: DmaPort, r: StateReader, maxSize: number): () => SplitQueue {
+    const size = r.get('size').int(1, maxSize);
+    // Ring addresses are numbers below 2^53, or 2^53 itself for "out of reach" (common-config.ts).
+    const where = { size, desc: r.get('desc').int(0, 2 ** 53), driver: r.get('driver').int(0, 2 ** 53), device: r.get('device').int(0, 2 ** 53) };
+    const features = { indirect: r.get('indirect').bool(), eventIdx: r.get('eventIdx').bool() };
+    const lastAvail = r.get('lastAvail').int(0, 0xffff);
+    const usedIdx = r.get('usedIdx').int(0, 0xffff);
+    const signalledUsed = r.get('signalledUsed').int(0, 0xffff);
+    return () => {
+      const q = new SplitQueue(dma, where, features);
+      q.lastAvail = lastAvail;
+      q.usedIdx = usedIdx;
+      q.signalledUsed = signalledUsed;
+      return q;
+    };
   }
 
   private read16(addr: number): number | undefined {

@@ -114,6 +114,21 @@ export class Domains {
     return DmaStatus.OK;
   }
 
+  /**
+   * State load, after reset(): domain `id` of `type` exists again with no slot attached; a
+   * translated one gets an empty root table.
+   */
+  restoreDomain(id: number, type: number): void {
+    this.kind[id] = type + 1;
+    this.root[id] = type === DomainType.TRANSLATED ? this.tables.alloc() : 0;
+    this.attached[id] = 0;
+  }
+
+  /** State load: a valid slot joins an existing domain (the counts follow). */
+  restoreAttachment(slot: number, domain: number): void {
+    this.setDomain(slot, domain);
+  }
+
   private setDomain(slot: number, domain: number): void {
     const old = this.slotDomain[slot];
     if (old !== 0) this.attached[old]--;

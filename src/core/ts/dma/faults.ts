@@ -51,6 +51,29 @@ export class FaultLog {
     return n;
   }
 
+  /** The queued records, oldest first, for state save. */
+  saveState(): { slot: number; iova: number; length: number; dir: number; reason: number }[] {
+    const out = [];
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) % FAULT_CAPACITY;
+      out.push({ slot: this.slot[i], iova: this.iova[i], length: this.length[i], dir: this.dir[i], reason: this.reason[i] });
+    }
+    return out;
+  }
+
+  /** State load: the log holds these records (at most FAULT_CAPACITY, checked by the caller). */
+  loadState(records: readonly { slot: number; iova: number; length: number; dir: number; reason: number }[]): void {
+    this.head = 0;
+    this.count = records.length;
+    records.forEach((r, i) => {
+      this.slot[i] = r.slot;
+      this.iova[i] = r.iova;
+      this.length[i] = r.length;
+      this.dir[i] = r.dir;
+      this.reason[i] = r.reason;
+    });
+  }
+
   reset(): void {
     this.head = 0;
     this.count = 0;

@@ -13,7 +13,8 @@ function tagOf(pn: number, domain: number, large: number): number {
   return pn * 1024 + domain * 4 + large * 2 + 1;
 }
 
-function indexOf(pn: number, domain: number, large: number): number {
+/** The entry index page `pn` (large: a 2 MiB page number) of `domain` lives at. */
+export function indexOf(pn: number, domain: number, large: number): number {
   return ((pn & MASK) ^ (domain * 37) ^ (large << 9)) & MASK;
 }
 
@@ -142,6 +143,20 @@ export class Iotlb {
 
   flush(): void {
     this.tag.fill(0);
+  }
+
+  /** The valid entries by ascending index, for state save (the CoreState IotlbEntryState shape). */
+  saveState(): { domain: number; page: number; large: boolean; spanLo: number; spanHi: number; region: number; regionOffset: number; perms: number }[] {
+    const out = [];
+    for (let i = 0; i < IOTLB_ENTRIES; i++) {
+      const tag = this.tag[i];
+      if (tag === 0) continue;
+      out.push({
+        domain: Math.floor(tag / 4) & 255, page: Math.floor(tag / 1024), large: this.large[i] !== 0,
+        spanLo: this.spanLo[i], spanHi: this.spanHi[i], region: this.region[i], regionOffset: this.regionOffset[i], perms: this.perms[i],
+      });
+    }
+    return out;
   }
 
   valid(): number {

@@ -179,6 +179,47 @@ export class PageTables {
     return bytes;
   }
 
+  /**
+   * State load: maps [iova, iova + size) to [gpa, ...) in leaves of one size (large: 2 MiB), as
+   * a saved core had them (a split 2 MiB page stays 4 KiB pages). Checked by the caller.
+   */
+  mapLeaves(root: number, iova: number, gpa: number, size: number, perms: number, large: boolean): void {
+    const step = large ? LARGE : PAGE;
+    const level = large ? LEAF_2M_LEVEL : LEAF_4K_LEVEL;
+    for (let off = 0; off < size; off += step) this.setLeaf(root, iova + off, level, gpa + off + perms);
+  }
+
+  /**
+   * State save: the leaves under `root` in IOVA order, merged while they continue one another
+   * (same page size and perms, IOVA and GPA contiguous); runsWalk in the Wasm core.
+   */
+  runs(root: number): { iova: number; gpa: number; size: number; perms: number; pageSize: number }[] {
+    const out: { iova: number; gpa: number; size: number; perms: number; pageSize: number }[] = [];
+    const visit = (id: number, level: number, tb: number): void => {
+      const t = this.tables[id];
+      const s = CHUNK[level];
+      for (let j = 0; j < ENTRIES; j++) {
+        const e = t[j];
+        if (e === 0) continue;
+        const cb = tb + j * s;
+        if (isTable(e)) {
+          visit(idOf(e), level + 1, cb);
+          continue;
+        }
+        const gpa = leafGpa(e);
+        const perms = leafPerms(e);
+        const last = out[out.length - 1];
+        if (last !== undefined && last.pageSize === s && last.perms === perms && last.iova + last.size === cb && last.gpa + last.size === gpa) {
+          last.size += s;
+        } else {
+          out.push({ iova: cb, gpa, size: s, perms, pageSize: s });
+        }
+      }
+    };
+    visit(root, 0, 0);
+    return out;
+  }
+
   walk(root: number, iova: number): boolean {
     let e = this.tables[root][indexAt(iova, 0)];
     if (!isTable(e)) return false;

@@ -93,6 +93,22 @@ export class RamMap {
     return this.count;
   }
 
+  /**
+   * State load, after reset(): region i at [base, base + size), internal (`bytes`, size long,
+   * now owned by the map) or external; `order` stays sorted by base. Checked by the caller.
+   */
+  restore(i: number, base: number, size: number, bytes: Uint8Array | undefined): void {
+    let at = 0;
+    while (at < this.count && this.base[this.order[at]] < base) at++;
+    this.base[i] = base;
+    this.end[i] = base + size;
+    this.data[i] = bytes;
+    this.used[i] = 1;
+    this.order.copyWithin(at + 1, at, this.count);
+    this.order[at] = i;
+    this.count++;
+  }
+
   reset(): void {
     this.used.fill(0);
     this.base.fill(0);

@@ -10,6 +10,8 @@ import { Iotlb } from './iotlb.js';
 import { Domains } from './domains.js';
 import { Transfers } from './transfer.js';
 import { COUNTERS, DmaStatus, isU64 } from './layout.js';
+import { DmaStateIo } from './state.js';
+import type { DmaState } from '../../state.js';
 
 /** What both cores offer (the Wasm core through bindings over its exports). */
 export interface DmaCore {
@@ -55,9 +57,28 @@ export class DmaTranslator implements DmaCore {
   private readonly domains: Domains;
   private readonly transfers: Transfers;
 
+  private readonly state: DmaStateIo;
+
   constructor(store: ConfigStore) {
     this.domains = new Domains(store, this.iotlb);
     this.transfers = new Transfers(store, this.ram, this.iotlb, this.domains, this.faults);
+    this.state = new DmaStateIo(this.ram, this.domains, this.iotlb, this.faults);
+  }
+
+  /** The DMA part of the core's saveState (src/core/state.ts). */
+  saveState(): DmaState {
+    return this.state.save();
+  }
+
+  /** loadState, in three steps: check (nothing changes), prepare (memory; FULL), load. */
+  checkState(s: DmaState): number {
+    return this.state.check(s);
+  }
+  prepareState(s: DmaState): number {
+    return this.state.prepare(s);
+  }
+  loadState(s: DmaState): void {
+    this.state.load(s);
   }
 
   ramAdd(base: number, size: number, internal: number): number {
