@@ -19,8 +19,8 @@ export {
   regionReads, regionWrites, regionSlot, regionBar, regionKind, counterValue, countInvalid,
 } from "./dispatch/regions";
 
-export { regfileCreate } from "./dispatch/regfile";
-export { doorbellCreate, eventsQueued, eventsDrain } from "./dispatch/doorbell";
+export { regfileCreate, regfileDrop } from "./dispatch/regfile";
+export { doorbellCreate, doorbellDrop, eventsQueued, eventsDrain } from "./dispatch/doorbell";
 export { effectsQueued, effectsDrain } from "./dispatch/effects";
 export { hostMailbox } from "./dispatch/host";
 export {

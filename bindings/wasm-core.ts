@@ -61,6 +61,8 @@ export interface VpciWasmExports extends VpciDmaExports {
   countInvalid(): void;
   regfileCreate(size: number): number;
   doorbellCreate(): number;
+  regfileDrop(handle: number): number;
+  doorbellDrop(index: number): number;
   eventsDrain(max: number): number;
   effectsDrain(max: number): number;
   hostMailbox(): number;
@@ -205,6 +207,12 @@ export class WasmCore implements CoreBackend {
   }
   doorbellCreate(): number {
     return this.x.doorbellCreate() >>> 0;
+  }
+  regfileDrop(handle: number): number {
+    return this.x.regfileDrop(handle);
+  }
+  doorbellDrop(index: number): number {
+    return this.x.doorbellDrop(index);
   }
   barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number } {
     const x = this.x;

@@ -20,6 +20,14 @@ export function doorbellCreate(): u32 {
   return doorbells++;
 }
 
+/** Takes back the newest doorbell (its region was refused): OK, or NOT_FOUND for any other. */
+export function doorbellDrop(index: u32): i32 {
+  if (doorbells == 0 || index != doorbells - 1) return -4;
+  doorbells--;
+  store<u64>(counts + (<usize>index << 3), 0);
+  return 0;
+}
+
 export function doorbellValid(index: u32): bool {
   return index < doorbells;
 }

@@ -10,18 +10,44 @@ export const REGFILE_MAX: u32 = 4096;
 const MAX_REGFILES: u32 = 4096;
 const table: usize = heap.alloc(<usize>MAX_REGFILES << 2);
 let count: u32 = 0;
+/** The block of the last dropped file, kept for the next create that fits (see regfileDrop). */
+let spare: usize = 0;
+let spareCapacity: u32 = 0;
 
 /** Creates a register file from the staging area (values at 0, write mask at 4096); returns its
  * handle, or 0xffffffff if the size is bad, no handle is left or memory cannot grow. */
 export function regfileCreate(size: u32): u32 {
   if (size == 0 || size > REGFILE_MAX || count >= MAX_REGFILES) return 0xffffffff;
-  const p = coreAlloc(8 + (<usize>size << 1));
+  let p: usize = 0;
+  if (spare != 0 && spareCapacity >= size) {
+    p = spare;
+    spare = 0;
+  } else {
+    p = coreAlloc(8 + (<usize>size << 1));
+  }
   if (p == 0) return 0xffffffff;
   store<u32>(p, size);
   memory.copy(p + 8, staging, size);
   memory.copy(p + 8 + size, staging + REGFILE_MAX, size);
   store<u32>(table + (<usize>count << 2), <u32>p);
   return count++;
+}
+
+/**
+ * Takes back the newest register file when the region it was made for was refused, so a refusal
+ * uses up nothing: its handle is free again and its block serves the next create that fits (the
+ * allocator frees nothing). Only the newest can go: OK, or NOT_FOUND for any other handle.
+ */
+export function regfileDrop(handle: u32): i32 {
+  if (count == 0 || handle != count - 1) return -4;
+  const p = addressOf(handle);
+  const capacity = load<u32>(p);
+  if (spare == 0 || capacity > spareCapacity) {
+    spare = p;
+    spareCapacity = capacity;
+  }
+  count--;
+  return 0;
 }
 
 export function regfileValid(handle: u32): bool {

@@ -75,6 +75,10 @@ export interface CoreBackend {
   regfileCreate(size: number, values: Uint8Array, mask: Uint8Array): number;
   /** A doorbell (counts writes and queues a `RawEvent` for each); its handle or 0xffffffff when all 4096 are taken. */
   doorbellCreate(): number;
+  /** Takes back the newest register file, made for a region the core then refused: OK, or NOT_FOUND for any other handle. */
+  regfileDrop(handle: number): number;
+  /** Takes back the newest doorbell, made for a region the core then refused: OK, or NOT_FOUND for any other. */
+  doorbellDrop(index: number): number;
   /** A function's BAR as the core tracks it (bar 6 = ROM): kind 0 none, 1 io, 2 mem32, 3 mem64, 4 rom, 5 upper half. */
   barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number };
   /** What a region id is now (kind 0 = free). */

@@ -110,6 +110,13 @@ export class Dispatch {
     throw new ArgumentError('handler: not a regfile, a doorbell, or an object with read and write');
   }
 
+  /** Undoes createHandler when the core refused the region: a refused call uses up nothing. */
+  private dropHandler(h: { kind: number; datum: number; handle?: number }): void {
+    if (h.handle !== undefined) this.models.pop();
+    else if (h.kind === RegionKind.REGFILE) this.core.regfileDrop(h.datum);
+    else if (h.kind === RegionKind.DOORBELL) this.core.doorbellDrop(h.datum);
+  }
+
   addRegion(o: RegionOptions): number {
     if (o.space !== 'mmio' && o.space !== 'io') throw new ArgumentError(`space: "${String(o.space)}" is not "mmio" or "io"`);
     const base = toNumber(o.base, 'base');
@@ -120,7 +127,10 @@ export class Dispatch {
     if (size < 1 || base + size > limit) throw new ArgumentError(`base/size: [0x${base.toString(16)}, +0x${size.toString(16)}) is not inside the ${o.space} space (below 0x${limit.toString(16)})`);
     const h = this.createHandler(o.handler);
     const id = this.core.addRegion(o.space === 'io' ? 1 : 0, base, size, priority, h.kind, h.datum);
-    if (id < 0) throw new ArgumentError(`region: ${statusText(id)}`);
+    if (id < 0) {
+      this.dropHandler(h);
+      throw new ArgumentError(`region: ${statusText(id)}`);
+    }
     if (h.handle !== undefined) this.regionOfHandle.set(h.handle, id);
     this.names.set(id, { name: o.name ?? `region ${id}`, space: o.space });
     return id;
@@ -152,7 +162,10 @@ export class Dispatch {
     }
     const h = this.createHandler(handler);
     const id = this.core.barHandler(slot, bar, offset, length, h.kind, h.datum);
-    if (id < 0) throw new ArgumentError(`bar handler: ${statusText(id)}`);
+    if (id < 0) {
+      this.dropHandler(h);
+      throw new ArgumentError(`bar handler: ${statusText(id)}`);
+    }
     if (h.handle !== undefined) this.regionOfHandle.set(h.handle, id);
     const io = bar < 6 && this.ioBar.get(slot)?.[bar] === true;
     this.names.set(id, { name: `${bdf} BAR${bar === 6 ? ' ROM' : bar} +0x${offset.toString(16)}`, space: io ? 'io' : 'mmio' });

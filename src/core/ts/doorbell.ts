@@ -20,6 +20,13 @@ export class Doorbells {
     return this.counts.length - 1;
   }
 
+  /** Takes back the newest doorbell (its region was refused): OK, or NOT_FOUND for any other. */
+  drop(index: number): number {
+    if (this.counts.length === 0 || index !== this.counts.length - 1) return -4;
+    this.counts.pop();
+    return 0;
+  }
+
   valid(index: number): boolean {
     return index < this.counts.length;
   }

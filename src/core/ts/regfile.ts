@@ -16,6 +16,13 @@ export class Regfiles {
     return this.files.length - 1;
   }
 
+  /** Takes back the newest file (its region was refused): OK, or NOT_FOUND for any other handle. */
+  drop(handle: number): number {
+    if (this.files.length === 0 || handle !== this.files.length - 1) return -4;
+    this.files.pop();
+    return 0;
+  }
+
   valid(handle: number): boolean {
     return handle < this.files.length;
   }

@@ -201,6 +201,12 @@ export class TsCore implements CoreBackend {
   doorbellCreate(): number {
     return this.doorbells.create();
   }
+  regfileDrop(handle: number): number {
+    return this.regfiles.drop(handle >>> 0);
+  }
+  doorbellDrop(index: number): number {
+    return this.doorbells.drop(index >>> 0);
+  }
   barInfo(slot: number, bar: number): { kind: number; size: number; mapped: boolean; base: number; region: number } {
     const e = this.bars.entry(slot | 0, bar >>> 0);
     return e ? { kind: e.kind, size: e.size, mapped: e.mapped, base: e.base, region: e.region }
