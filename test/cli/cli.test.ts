@@ -227,8 +227,13 @@ describe('--help and the default command', () => {
     expect(demo).toContain('0000:00:02.0 virtio device 1042: config space only (a clone, no device model): not driven\n');
     expect(untimed(vpci(['demo']).stdout)).toBe(untimed(demo));
     // The embedded default trace replays with every read verified, on both backends.
-    expect(demo).toMatch(/^ {2}wasm: \d+ accesses \((\d+) reads, all \1 verified: 0 mismatches\), 0 aborts, 200 MSI-X messages, \d+ guest-RAM writes$/m);
-    expect(demo).toMatch(/^ {2}ts {2}: \d+ accesses \((\d+) reads, all \1 verified: 0 mismatches\), 0 aborts, 200 MSI-X messages, \d+ guest-RAM writes$/m);
+    const replayed = (backend: string) => new RegExp(`^ {2}${backend}: \\d+ accesses \\((\\d+) reads, all \\1 verified: 0 mismatches\\), 0 aborts, 200 MSI-X messages, \\d+ guest-RAM writes, config digest ([0-9a-f]{8})$`, 'm');
+    const wasmLine = replayed('wasm').exec(demo);
+    const tsLine = replayed('ts  ').exec(demo);
+    expect(wasmLine).not.toBeNull();
+    expect(tsLine).not.toBeNull();
+    // Both backends end in the same config space.
+    expect(wasmLine![2]).toBe(tsLine![2]);
     // Then the bus as the guest left it: the same functions as lspci --enumerate lists, at the same addresses.
     const titles = (text: string) => text.split('\n').filter((l) => /^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] /.test(l)).map((l) => l.slice(0, 7));
     const tail = demo.slice(demo.indexOf('== lspci -xxx'));

@@ -21,7 +21,7 @@ let scratch: string;
 function lspciBlocks(dump: string): Map<string, string[]> {
   const file = join(scratch, `dump-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, dump);
-  const out = execFileSync(LSPCI, ['-F', file, '-vvv', '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(LSPCI, ['-O', 'hwdb.disable=1', '-F', file, '-vvv', '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const blocks = new Map<string, string[]>();
   for (const block of out.split('\n\n')) {
     const lines = block.split('\n').filter((l) => l !== '');

@@ -57,7 +57,7 @@ let scratch: string;
 function lspciBlocks(text: string): Map<string, string> {
   const file = join(scratch, `lspci-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, text);
-  const out = execFileSync(LSPCI, ['-F', file, '-vvv', '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(LSPCI, ['-O', 'hwdb.disable=1', '-F', file, '-vvv', '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return blocksOf(out);
 }
 function blocksOf(out: string): Map<string, string> {
@@ -206,8 +206,8 @@ describe('pc-full.final rebuilt with its bridges: functions behind them cloned b
   it('vpci lspci -t is the tree real lspci draws from the source dump and from ours', () => {
     const file = join(scratch, 'pc-full-final-ours.txt');
     writeFileSync(file, wasm.stdout);
-    const fromSource = execFileSync(LSPCI, ['-F', dumpPath, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const fromOurs = execFileSync(LSPCI, ['-F', file, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fromSource = execFileSync(LSPCI, ['-O', 'hwdb.disable=1', '-F', dumpPath, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fromOurs = execFileSync(LSPCI, ['-O', 'hwdb.disable=1', '-F', file, '-t'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(fromSource).toContain('\\-12.0-[01-02]--+-01.0');
     expect(fromOurs).toBe(fromSource);
     expect(vpci(['lspci', '-t', '--topology', topologyFile]).stdout).toBe(fromSource);

@@ -34,7 +34,9 @@ export function writeTemp(text: string, name = 'dump.txt'): string {
 
 /** Run lspci with `args`; throws (failing the test) if lspci is missing or complains. */
 export function lspci(args: string[]): string {
-  const res = spawnSync('lspci', args, { encoding: 'utf8' });
+  // Names only from the ID file given (or the system pci.ids), never from udev's hwdb: a machine
+  // with udev installed (Chromium pulls it in) would otherwise name vendors a classes-only file lacks.
+  const res = spawnSync('lspci', ['-O', 'hwdb.disable=1', ...args], { encoding: 'utf8' });
   if (res.error !== undefined) {
     const code = (res.error as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? INSTALL_HINT : `cannot run lspci: ${res.error.message}`);
