@@ -235,9 +235,11 @@ export function markBusNumbers(slot: i32): void {
  * Recomputes which bus answers each bus number of a segment (PCI-to-PCI Bridge 1.2 §3.2.5.3;
  * QEMU's pci_find_bus_nr): root buses answer their own numbers; a bridge claims bus numbers
  * [secondary, subordinate] among those forwarded to its primary bus, its secondary bus answers
- * the secondary number, and the rest go further down. Where ranges overlap the first bridge met
- * (root buses by number, then devices by dev.fn, depth first) wins, so the result is a function
- * of config space alone. Depth is bounded: every level claims a new bus number.
+ * the secondary number, and the rest go further down. Where ranges overlap, each number goes to
+ * the first bus met that takes it as its secondary (root buses by number, then devices by dev.fn,
+ * depth first): a number inside one bridge's range that nothing below it takes stays free for a
+ * later bridge (config/DESIGN.md). The result is a function of config space alone. Depth is
+ * bounded: every level claims a new bus number.
  */
 export function route(seg: u32): void {
   const map = busNodes + (<usize>seg << 9);

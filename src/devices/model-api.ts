@@ -42,7 +42,7 @@ export interface DeviceContext {
   configRead(offset: number, size: number): number;
 }
 
-/** A device's running state; `reset` is called on a function-level reset (Bus.resetDevice). */
+/** A device's running state: what `bus.device(path)` returns; the embedder calls `reset` for a function-level reset. */
 export interface DeviceInstance {
   /** Returns the device to its power-on state. */
   reset?(): void;

@@ -198,9 +198,10 @@ export class ConfigStore {
    * Recomputes which bus answers each bus number of a segment (PCI-to-PCI Bridge 1.2 §3.2.5.3;
    * QEMU's pci_find_bus_nr): root buses answer their own numbers; a bridge claims bus numbers
    * [secondary, subordinate] among those forwarded to its primary bus, its secondary bus answers
-   * the secondary number, and the rest go further down. Where ranges overlap the first bridge met
-   * (root buses by number, then devices by dev.fn, depth first) wins, so the result is a function
-   * of config space alone.
+   * the secondary number, and the rest go further down. Where ranges overlap, each number goes to
+   * the first bus met that takes it as its secondary (root buses by number, then devices by
+   * dev.fn, depth first): a number inside one bridge's range that nothing below it takes stays
+   * free for a later bridge (assembly/config/DESIGN.md). A function of config space alone.
    */
   route(seg: number): void {
     const map = this.busNodes.subarray(seg << 8, (seg << 8) + 256);
