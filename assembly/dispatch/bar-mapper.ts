@@ -249,13 +249,17 @@ function apply(slot: i32, bar: u32, e: usize, valid: bool, base: u64): void {
   const mapped = load<u8>(e, 1) != 0;
   const old = load<u64>(e, 16);
   if (mapped == valid && (!valid || old == base)) return;
-  const kind = load<u8>(e);
-  const space = kind == BAR_IO ? SPACE_IO : SPACE_MMIO;
-  const size = load<u64>(e, 8);
+  place(e, valid, base);
+  effectBarMoved(slot, bar, <u32>load<u8>(e), mapped, old, valid, base, load<u64>(e, 8));
+}
+
+/** Maps the BAR's whole region and its handler regions at `base`, or unmaps them; records it. */
+function place(e: usize, mapped: bool, base: u64): void {
+  const space = load<u8>(e) == BAR_IO ? SPACE_IO : SPACE_MMIO;
   const whole = load<u32>(e, 4);
   let id = load<u32>(e, 24);
-  if (valid) {
-    regionMap(whole, space, base, size, PRIORITY_BAR);
+  if (mapped) {
+    regionMap(whole, space, base, load<u64>(e, 8), PRIORITY_BAR);
     while (id != 0) {
       regionMap(id, space, base + subOffsetOf(id), lengthOf(id), PRIORITY_BAR_HANDLER);
       id = nextOf(id);
@@ -267,9 +271,8 @@ function apply(slot: i32, bar: u32, e: usize, valid: bool, base: u64): void {
       id = nextOf(id);
     }
   }
-  store<u8>(e, valid ? 1 : 0, 1);
-  store<u64>(e, valid ? base : 0, 16);
-  effectBarMoved(slot, bar, <u32>kind, mapped, old, valid, base, size);
+  store<u8>(e, mapped ? 1 : 0, 1);
+  store<u64>(e, mapped ? base : 0, 16);
 }
 
 /** Applies the current registers to every BAR and the ROM, clearing half-written state. */
@@ -369,24 +372,7 @@ export function barFirstHandler(slot: i32, bar: u32): u32 {
  */
 export function barRestore(slot: i32, bar: u32, mapped: bool, base: u64, staged: bool): void {
   const e = entryOf(slot, bar);
-  const kind = load<u8>(e);
-  const space = kind == BAR_IO ? SPACE_IO : SPACE_MMIO;
-  let id = load<u32>(e, 24);
-  if (mapped) {
-    regionMap(load<u32>(e, 4), space, base, load<u64>(e, 8), PRIORITY_BAR);
-    while (id != 0) {
-      regionMap(id, space, base + subOffsetOf(id), lengthOf(id), PRIORITY_BAR_HANDLER);
-      id = nextOf(id);
-    }
-  } else {
-    regionUnmap(load<u32>(e, 4));
-    while (id != 0) {
-      regionUnmap(id);
-      id = nextOf(id);
-    }
-  }
-  store<u8>(e, mapped ? 1 : 0, 1);
+  place(e, mapped, base);
   store<u8>(e, staged ? 1 : 0, 2);
-  store<u64>(e, mapped ? base : 0, 16);
 }
 

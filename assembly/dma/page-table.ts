@@ -94,7 +94,12 @@ export function tablesObtained(): u32 {
  */
 export function tablesRoom(extra: u64): bool {
   if (<u64>live + extra > <u64>MAX_TABLES) return false;
-  while (<u64>freeCount < extra) {
+  return growFreeList(<u32>extra);
+}
+
+/** Obtains tables onto the free list until it holds `count`; false when memory cannot grow. */
+function growFreeList(count: u32): bool {
+  while (freeCount < count) {
     const t = coreAlloc(TABLE_BYTES);
     if (t == 0) return false;
     obtained++;
@@ -125,15 +130,7 @@ export function tablesForMap(iova: u64, gpa: u64, size: u64): u64 {
  * once every table in use now has been freed. false when memory cannot grow.
  */
 export function tablesReserve(total: u32): bool {
-  while (freeCount + live < total) {
-    const t = coreAlloc(TABLE_BYTES);
-    if (t == 0) return false;
-    obtained++;
-    store<u64>(t, <u64>freeHead);
-    freeHead = t;
-    freeCount++;
-  }
-  return true;
+  return total <= live || growFreeList(total - live);
 }
 
 /** Tables an unmap of [lo, hi) creates: a split for each 2 MiB page only partly inside. */

@@ -208,13 +208,11 @@ export class BarMapper {
     if (this.tValid && !this.bridges.forwards(slot, kind === BarKind.IO, this.tBase, size)) this.tValid = false;
   }
 
-  private apply(slot: number, bar: number, e: BarEntry, valid: boolean, base: number): void {
-    const mapped = e.mapped;
-    const old = e.base;
-    if (mapped === valid && (!valid || old === base)) return;
+  /** Maps the BAR's whole region and its handler regions at `base`, or unmaps them; records it. */
+  private place(e: BarEntry, mapped: boolean, base: number): void {
     const space = e.kind === BarKind.IO ? SPACE_IO : SPACE_MMIO;
     let id = e.firstHandler;
-    if (valid) {
+    if (mapped) {
       this.table.regionMap(e.region, space, base, e.size, PRIORITY_BAR);
       while (id !== 0) {
         this.table.regionMap(id, space, base + this.regions.subOffset[id], this.regions.length[id], PRIORITY_BAR_HANDLER);
@@ -227,8 +225,15 @@ export class BarMapper {
         id = this.regions.next[id];
       }
     }
-    e.mapped = valid;
-    e.base = valid ? base : 0;
+    e.mapped = mapped;
+    e.base = mapped ? base : 0;
+  }
+
+  private apply(slot: number, bar: number, e: BarEntry, valid: boolean, base: number): void {
+    const mapped = e.mapped;
+    const old = e.base;
+    if (mapped === valid && (!valid || old === base)) return;
+    this.place(e, valid, base);
     this.effects.barMoved(slot, bar, e.kind, mapped, old, valid, base, e.size);
   }
 
@@ -292,24 +297,8 @@ export class BarMapper {
    */
   restore(slot: number, bar: number, mapped: boolean, base: number, staged: boolean): void {
     const e = this.tables[slot]![bar];
-    const space = e.kind === BarKind.IO ? SPACE_IO : SPACE_MMIO;
-    let id = e.firstHandler;
-    if (mapped) {
-      this.table.regionMap(e.region, space, base, e.size, PRIORITY_BAR);
-      while (id !== 0) {
-        this.table.regionMap(id, space, base + this.regions.subOffset[id], this.regions.length[id], PRIORITY_BAR_HANDLER);
-        id = this.regions.next[id];
-      }
-    } else {
-      this.table.regionUnmap(e.region);
-      while (id !== 0) {
-        this.table.regionUnmap(id);
-        id = this.regions.next[id];
-      }
-    }
-    e.mapped = mapped;
+    this.place(e, mapped, base);
     e.pending = staged ? 1 : 0;
-    e.base = mapped ? base : 0;
   }
 
   entry(slot: number, bar: number): BarEntry | undefined {
