@@ -10,6 +10,7 @@ import { TraceReplayer } from '../replay/index.js';
 import type { ReplaySummary } from '../replay/index.js';
 import { synthesizeTrace } from '../trace-synth/index.js';
 import type { TraceEvent } from '../trace/index.js';
+import { Fnv1a } from '../util/fnv1a.js';
 
 /** Bumped whenever the summary's shape or the default trace changes. */
 export const SCENARIO_VERSION = 1;
@@ -24,13 +25,9 @@ export function defaultTrace(wasm?: WasmSource): Promise<TraceEvent[]> {
 
 /** FNV-1a (32-bit) over every reachable function's address and config space, as 8 hex digits. */
 export function configDigest(bus: Bus): string {
-  let h = 0x811c9dc5;
-  const mix = (byte: number) => { h = Math.imul(h ^ byte, 0x01000193) >>> 0; };
-  for (const d of bus.dump()) {
-    for (const v of [d.seg >> 8, d.seg & 0xff, d.bus, d.dev, d.fn]) mix(v);
-    for (const byte of d.config) mix(byte);
-  }
-  return h.toString(16).padStart(8, '0');
+  const h = new Fnv1a();
+  for (const d of bus.dump()) h.bytes([d.seg >> 8, d.seg & 0xff, d.bus, d.dev, d.fn]).bytes(d.config);
+  return h.hex();
 }
 
 /** How far a replay has come: events pushed of the trace's total, and accesses the core has replayed (a batch at a time). */

@@ -10,6 +10,7 @@ import { StateReader } from './check.js';
 import type { PlainValue } from './codec.js';
 import { readContainer, writeContainer } from './container.js';
 import { SnapshotError } from './errors.js';
+import { Fnv1a } from '../util/fnv1a.js';
 
 /** What goes into a snapshot beside the core and the device models. */
 export interface SnapshotOptions {
@@ -28,14 +29,12 @@ const FORMAT = 'vpci-bus-snapshot';
  * kind and power-on config planes. A snapshot restores only into a bus with the same fingerprint.
  */
 export function topologyFingerprint(bus: Bus): string {
-  let h = 0x811c9dc5;
-  const mix = (byte: number) => { h = Math.imul(h ^ byte, 0x01000193) >>> 0; };
+  const h = new Fnv1a();
   const text = new TextEncoder();
   for (const f of bus.topology.functions) {
-    for (const b of text.encode(`${f.path}|${f.kind}|${f.planes.size};`)) mix(b);
-    for (const plane of [f.planes.config, f.planes.wmask, f.planes.w1cmask]) for (const b of plane) mix(b);
+    h.bytes(text.encode(`${f.path}|${f.kind}|${f.planes.size};`)).bytes(f.planes.config).bytes(f.planes.wmask).bytes(f.planes.w1cmask);
   }
-  return h.toString(16).padStart(8, '0');
+  return h.hex();
 }
 
 /** Every device model instance by path, with what it can save. */
