@@ -24,6 +24,9 @@ export const SNAPSHOT_HEADER_SIZE = 24;
 /** Wraps an encoded body in the header. */
 export function writeContainer(body: PlainValue): Uint8Array {
   const encoded = encodePlain(body);
+  if (encoded.length > 0xffffffff) {
+    throw new SnapshotError('body', `${encoded.length} bytes: a snapshot body holds at most 4 GiB - 1 (its length is a u32); leave the embedder's RAM out (externalRam: false)`);
+  }
   const out = new Uint8Array(SNAPSHOT_HEADER_SIZE + encoded.length);
   const view = new DataView(out.buffer);
   out.set(SNAPSHOT_MAGIC, 0);
