@@ -6,6 +6,7 @@
 // RAM writes only.
 import type { TraceAccess, TraceEvent } from '../src/trace/index.js';
 import { accessProblem } from '../src/trace/index.js';
+import { bytesToHex, hexToBytes } from '../src/trace/lines.js';
 
 /**
  * An address or value as the guest gives it: a number, or a bigint (64-bit values, addresses past
@@ -196,17 +197,15 @@ export function eventsToSteps(events: readonly TraceEvent[]): Step[] {
   return out;
 }
 
+/** A mem step's bytes (the trace layer's hex decoding); a hand-edited reproducer with bad hex is named. */
 export function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >>> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  const bytes = hexToBytes(hex);
+  if (bytes === undefined) throw new Error(`a mem step's hex "${hex.slice(0, 24)}" is not pairs of hex digits`);
+  return bytes;
 }
 
-export function bytesHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
+/** A mem step's hex text (the trace layer's encoding). */
+export const bytesHex = bytesToHex;
 
 /** A step as one line for reports. */
 export function showStep(s: Step): string {
