@@ -6,6 +6,7 @@
 //   page imports as is;
 // - dist/node.js, dist/deno.js: the file adapters (topology files through node:fs / Deno's file
 //   API), importing the library as the package 'vpci' rather than carrying a copy;
+// - dist/v86.js: the v86 adapter (vpci/v86), importing the library as the package 'vpci';
 // - dist/edge.js: the library for workerd-style hosts, without inline Wasm (they hand over a
 //   precompiled WebAssembly.Module), with helpers that check that module;
 // - dist/cli.js, dist/replay-worker.js: the CLI.
@@ -25,7 +26,7 @@ const withoutInlineWasm = {
 };
 
 /**
- * The file adapters (vpci/node, vpci/deno) import the library entry as the package 'vpci' instead
+ * The file adapters (vpci/node, vpci/deno) and the v86 adapter import the library entry as the package 'vpci' instead
  * of bundling a second copy: one set of classes, so `instanceof TopologyError` holds for errors
  * they throw.
  */
@@ -33,7 +34,7 @@ const libraryAsPackage = {
   name: 'library-as-package',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/\.\.\/index\.js$/ }, (args) =>
-      (/src[\\/]runtime[\\/](node|deno)[\\/]/.test(args.importer) ? { path: 'vpci', external: true } : undefined));
+      (/src[\\/]runtime[\\/](node|deno|v86)[\\/]/.test(args.importer) ? { path: 'vpci', external: true } : undefined));
   },
 };
 
@@ -43,6 +44,7 @@ await Promise.all([
   build({ ...common, entryPoints: { browser: 'src/runtime/browser/index.ts' }, outdir: 'dist', platform: 'browser', minify: true }),
   build({ ...common, entryPoints: { node: 'src/runtime/node/index.ts' }, outdir: 'dist', platform: 'node', plugins: [libraryAsPackage] }),
   build({ ...common, entryPoints: { deno: 'src/runtime/deno/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [libraryAsPackage] }),
+  build({ ...common, entryPoints: { v86: 'src/runtime/v86/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [libraryAsPackage] }),
   build({ ...common, entryPoints: { edge: 'src/runtime/edge/index.ts' }, outdir: 'dist', platform: 'neutral', plugins: [withoutInlineWasm] }),
   build({
     ...common,

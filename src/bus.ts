@@ -18,6 +18,7 @@ import type { FunctionDump, TreeFunction } from './lspci/index.js';
 import { CapId, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
 import { restoreBus, snapshotBus } from './snapshot/index.js';
+import { ConfigWatch } from './config-watch.js';
 import type { SnapshotOptions } from './snapshot/index.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
 import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
@@ -122,6 +123,7 @@ export class Bus {
   readonly interrupts: InterruptService;
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
+    this.configWatch = new ConfigWatch(core);
     for (const s of topology.segments) {
       if (!s.ecam) continue;
       const status = core.setEcam(s.segment, s.ecam.base, s.ecam.busStart, s.ecam.busEnd);
@@ -201,8 +203,13 @@ export class Bus {
       msi: (vector) => this.interrupts.msi(path, vector),
       notify: (vector) => this.interrupts.notify(path, vector),
       configRead: (offset, size) => this.ownConfigRead(this.slots.get(path)!, space, offset, size),
+      watchConfig: (offset, length, onChange) => this.configWatch.add(this.slots.get(path)!, space, offset, length, onChange),
+      routeIntx: (device, pin, gsi) => this.interrupts.route(this.topology.functions.find((f) => f.path === path)!.seg, device, pin, gsi),
     };
   }
+
+  /** Device models' watches on config bytes (chipset registers), checked after config writes. */
+  private readonly configWatch: ConfigWatch;
 
   /**
    * A function's own config bytes, read device-side: whatever the bridges' bus numbers say (a
@@ -305,6 +312,7 @@ export class Bus {
   replay(records: Uint8Array): ReplayResult {
     const result = this.dispatch.replay(records);
     if (this.core.irqQueued() !== 0) this.interrupts.deliver();
+    if (this.configWatch.active) this.configWatch.check();
     return result;
   }
 
@@ -357,6 +365,7 @@ export class Bus {
     const a = this.target(bdf);
     if (!isSize(size, 4) || !isIndex(offset, 0xfff) || a === undefined) return;
     if (this.core.configWrite(a.seg, a.bus, a.dev, a.fn, offset, size, value) !== 0) this.interrupts.deliver();
+    if (this.configWatch.active) this.configWatch.check();
   }
 
   /** An MMIO read of 1, 2, 4 or 8 bytes (8 returns a bigint). Nothing decoded: all ones. */
@@ -384,6 +393,8 @@ export class Bus {
       ? this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn))
       : this.core.mmioWrite(a, size, value >>> 0, size === 8 ? Math.floor(value / 4294967296) >>> 0 : 0);
     if (queued !== 0) this.interrupts.deliver();
+    // An ECAM write may have changed watched bytes.
+    if (this.configWatch.active) this.configWatch.check();
   }
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
@@ -403,6 +414,8 @@ export class Bus {
       return;
     }
     if (this.core.ioWrite(port > 0xffffffff ? 0x10000 : port, size, value) !== 0) this.interrupts.deliver();
+    // Config data writes (0xCFC-0xCFF) may have changed watched bytes.
+    if (this.configWatch.active && port >= 0xcfc && port <= 0xcff) this.configWatch.check();
   }
 
   /**
@@ -422,6 +435,7 @@ export class Bus {
    */
   restore(blob: Uint8Array): void {
     restoreBus(this, blob);
+    this.configWatch.resync();
   }
 
   /**

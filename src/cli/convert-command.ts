@@ -1,10 +1,12 @@
 // `vpci convert IN OUT`: reads a trace in any format vpci reads and writes it as a vpci binary or
 // text trace (the formats vpci writes). The output format comes from --to or OUT's extension
 // (.vtr / .bin: binary, anything else: text). The events are held in memory to write the header.
+// A binary trace gets memory records (header flag bit 1) only when the input has guest-RAM
+// writes, so a trace of accesses alone stays readable by readers that predate them.
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ArgumentError } from '../errors.js';
-import { writeBinaryTrace, writeTextTrace } from '../trace/index.js';
+import { isAccess, writeBinaryTrace, writeTextTrace } from '../trace/index.js';
 import type { TraceEvent, TraceFormat } from '../trace/index.js';
 import { FORMATS, readTraceFile } from './trace-input.js';
 
@@ -28,11 +30,11 @@ export function convertCommand(): Command {
       const to = options.to ?? (/\.(vtr|bin)$/i.test(output) ? 'binary' : 'text');
       let data: Uint8Array | string;
       if (to === 'binary') {
-        // Layout 1 holds accesses only: the other events (guest memory, clock, IRQ) stay in text traces.
-        const accesses = events.filter((e) => e.op === 'read' || e.op === 'write');
-        const dropped = events.length - accesses.length;
-        if (dropped > 0) process.stderr.write(`vpci: convert: ${dropped} events that are not device accesses (guest memory, clock, IRQ, meta) have no binary record and were left out\n`);
-        data = writeBinaryTrace(accesses);
+        // Accesses and guest-RAM writes have records; RAM reads, clock, IRQ and meta stay in text traces.
+        const kept = events.filter((e) => isAccess(e) || e.op === 'memwrite');
+        const dropped = events.length - kept.length;
+        if (dropped > 0) process.stderr.write(`vpci: convert: ${dropped} events that are neither device accesses nor guest-RAM writes (RAM reads, clock, IRQ, meta) have no binary record and were left out\n`);
+        data = writeBinaryTrace(kept, { memory: kept.some((e) => e.op === 'memwrite') });
       } else {
         data = writeTextTrace(events);
       }

@@ -11,6 +11,7 @@ import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
 import { guestDemoText } from './guest-demo.js';
 import { traceDemoText } from './trace-demo.js';
+import { bootTraceDemoText } from './boot-trace-demo.js';
 import { lspciText } from './lspci-command.js';
 
 interface DemoOptions extends BusCliOptions {
@@ -60,6 +61,8 @@ export function demoCommand(): Command {
         if (options.topology === undefined) {
           out.write('\n== trace replay: vpci replay --verify on both backends ==\n\n');
           out.write(await traceDemoText());
+          out.write('\n== a real Linux boot on vpci in v86, recorded: vpci replay --verify on both backends ==\n\n');
+          out.write(await bootTraceDemoText());
         }
       }
       out.write('\n== lspci -vv ==\n\n');

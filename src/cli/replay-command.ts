@@ -101,10 +101,14 @@ export function replayCommand(): Command {
         return;
       }
       const bus = await busFromOptions(options);
-      const replayer = new TraceReplayer(bus, { verify: options.verify ?? false, ramBytes: ramMib << 20 });
+      const replayer = new TraceReplayer(bus, { verify: options.verify ?? false, ramBytes: ramMib << 20, source: trace });
       const input = await readTraceFile(trace, {
         format: options.format, keepGoing: options.keepGoing, progress: !options.json,
-        rawRecords: (records, lineTags) => { replayer.lineTags = lineTags; replayer.pushRecords(records); },
+        rawRecords: (records, flags) => {
+          replayer.lineTags = flags.lines;
+          replayer.memoryRecords = flags.memory;
+          replayer.pushRecords(records);
+        },
       }, (events) => replayer.push(events));
       const s = replayer.finish();
       const warnings = input.reader.warningCount;

@@ -24,10 +24,14 @@ parentPort!.on('message', async (file: string | null) => {
   }
   try {
     const bus = await busFromOptions(setup);
-    const replayer = new TraceReplayer(bus, { verify: setup.verify, ramBytes: setup.ramMib << 20 });
+    const replayer = new TraceReplayer(bus, { verify: setup.verify, ramBytes: setup.ramMib << 20, source: file });
     const input = await readTraceFile(file, {
       format: setup.format, keepGoing: setup.keepGoing, progress: false,
-      rawRecords: (records, lineTags) => { replayer.lineTags = lineTags; replayer.pushRecords(records); },
+      rawRecords: (records, flags) => {
+        replayer.lineTags = flags.lines;
+        replayer.memoryRecords = flags.memory;
+        replayer.pushRecords(records);
+      },
     }, (e) => replayer.push(e));
     parentPort!.postMessage({ file, summary: summaryJson(replayer.finish(), { format: input.format, warnings: input.reader.warningCount }) });
   } catch (e) {

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ArgumentError } from '../errors.js';
-import { writeBinaryTrace, writeTextTrace } from '../trace/index.js';
+import { isAccess, writeBinaryTrace, writeTextTrace } from '../trace/index.js';
 import { PROFILES, synthesizeTrace } from '../trace-synth/index.js';
 import type { SynthProfile } from '../trace-synth/index.js';
 import { loadTopologyFile } from '../runtime/node/index.js';
@@ -37,10 +37,12 @@ function synthCommand(): Command {
       const format = o.format ?? (o.out !== undefined && /\.(vtr|bin)$/i.test(o.out) ? 'binary' : 'text');
       let data: Uint8Array | string;
       if (format === 'binary') {
-        const others = events.filter((e) => e.op !== 'read' && e.op !== 'write').length;
-        // Binary layout 1 holds device accesses only; a virtio-io trace needs its guest-RAM writes.
-        if (others > 0) throw new ArgumentError(`--format binary: the ${o.profile} trace has ${others} guest-RAM events the binary layout cannot hold; write it as text`);
-        data = writeBinaryTrace(events);
+        // A virtio-io trace's guest-RAM writes go in memory records (header flag bit 1); the other
+        // profiles have none and get a plain binary trace.
+        const memory = events.some((e) => e.op === 'memwrite');
+        const others = events.filter((e) => !isAccess(e) && e.op !== 'memwrite').length;
+        if (others > 0) throw new ArgumentError(`--format binary: the ${o.profile} trace has ${others} events the binary format cannot hold; write it as text`);
+        data = writeBinaryTrace(events, { memory });
       } else {
         data = writeTextTrace(events);
       }

@@ -4,7 +4,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { ArgumentError } from '../errors.js';
-import { BINARY_FLAG_LINES, BINARY_HEADER_SIZE, TraceFormatError, createReader, detectFormat } from '../trace/index.js';
+import { BINARY_FLAG_LINES, BINARY_FLAG_MEMORY, BINARY_HEADER_SIZE, TraceFormatError, createReader, detectFormat } from '../trace/index.js';
 import type { BinaryTraceReader, TraceEvent, TraceFormat, TraceReader } from '../trace/index.js';
 
 export const FORMATS: readonly TraceFormat[] = ['vpci-binary', 'vpci-text', 'qtest', 'qtest-log', 'kvm'];
@@ -17,10 +17,19 @@ export interface TraceInputOptions {
   progress?: boolean;
   /**
    * For a vpci binary trace: takes the records as raw batch-record bytes instead of decoded
-   * events (the header is still read and checked by the reader). Not with keepGoing: raw records
-   * are not checked one by one (the core counts bad ones as invalid accesses).
+   * events (the header is still read and checked by the reader), with the header's flags. Not
+   * with keepGoing: raw records are not checked one by one (the core counts bad accesses as
+   * invalid; the consumer checks the memory records it applies, and throws).
    */
-  rawRecords?: (records: Uint8Array, lineTags: boolean) => void;
+  rawRecords?: (records: Uint8Array, flags: RawRecordFlags) => void;
+}
+
+/** What a binary trace's header flags say about its records. */
+export interface RawRecordFlags {
+  /** Bit 0: the reserved word holds the source line. */
+  lines: boolean;
+  /** Bit 1: op-5 records are guest-RAM bytes (memory records), not accesses. */
+  memory: boolean;
 }
 
 /** Splits a binary trace's body into whole records for a raw consumer; checks the end. */
@@ -95,7 +104,8 @@ export async function readTraceFile(
         if (header.header === undefined) continue;
         const h = header.header;
         const rawSink = options.rawRecords;
-        raw = new RawBody(file, h.count, (records) => rawSink(records, (h.flags & BINARY_FLAG_LINES) !== 0));
+        const flags = { lines: (h.flags & BINARY_FLAG_LINES) !== 0, memory: (h.flags & BINARY_FLAG_MEMORY) !== 0 };
+        raw = new RawBody(file, h.count, (records) => rawSink(records, flags));
         raw.push(bytes.subarray(take));
         continue;
       }

@@ -7,6 +7,7 @@ import { writeExtendedCapabilities } from './extended-capabilities.js';
 import { applyBridgeHeaderMasks, applyCommonHeaderMasks, writeIdentity } from './header.js';
 import { ConfigPlanes } from './planes.js';
 import { Reg } from './registers.js';
+import type { DeviceRegister } from './descriptor.js';
 
 /** Status bits a descriptor may declare: 66 MHz capable, fast back-to-back, DEVSEL timing. */
 const DECLARABLE_STATUS = 0x0020 | 0x0080 | 0x0600;
@@ -44,7 +45,8 @@ export function buildPlanes(d: FunctionDescriptor): ConfigPlanes {
     validateRom(d.rom, 'rom');
     writeRom(planes, headerType === 1 ? Reg.ROM_ADDRESS1 : Reg.ROM_ADDRESS, d.rom);
   }
-  const capabilityPointer = writeCapabilities(planes, d.capabilities ?? [], 'capabilities');
+  const capabilityExtents: { offset: number; length: number }[] = [];
+  const capabilityPointer = writeCapabilities(planes, d.capabilities ?? [], 'capabilities', capabilityExtents);
   writeExtendedCapabilities(planes, d.extendedCapabilities ?? [], 'extendedCapabilities');
 
   const statusBits = checkInt(d.statusBits ?? 0, 'statusBits', 0, 0xffff);
@@ -63,6 +65,7 @@ export function buildPlanes(d: FunctionDescriptor): ConfigPlanes {
     subsystemVendorId: checkInt(d.subsystemVendorId ?? 0, 'subsystemVendorId', 0, 0xffff),
     subsystemId: checkInt(d.subsystemId ?? 0, 'subsystemId', 0, 0xffff),
   });
+  writeDeviceRegisters(planes, d.registers ?? [], capabilityExtents);
   applyCommonHeaderMasks(planes, express);
   if (headerType === 1) {
     // The window registers' low nibbles say how wide the windows decode (read-only).
@@ -74,3 +77,31 @@ export function buildPlanes(d: FunctionDescriptor): ConfigPlanes {
   }
   return planes;
 }
+
+/**
+ * Writes device-specific registers: each inside 0x40-0xFF, naturally aligned, clear of the
+ * capability structures (so a register cannot corrupt a capability chain) and of the others.
+ */
+function writeDeviceRegisters(
+  planes: ConfigPlanes, registers: readonly DeviceRegister[], capabilities: readonly { offset: number; length: number }[],
+): void {
+  if (!Array.isArray(registers)) throw new DescriptorError('registers', 'must be an array of { offset, width, value, writable }');
+  const taken = new Uint8Array(256);
+  for (const c of capabilities) taken.fill(1, c.offset, c.offset + c.length);
+  registers.forEach((r, i) => {
+    const path = `registers[${i}]`;
+    if (r === null || typeof r !== 'object') throw new DescriptorError(path, 'must be { offset, width, value, writable }');
+    if (r.width !== 1 && r.width !== 2 && r.width !== 4) throw new DescriptorError(`${path}.width`, `${JSON.stringify(r.width)} is not 1, 2 or 4`);
+    const offset = checkInt(r.offset, `${path}.offset`, 0x40, 0x100 - r.width);
+    if (offset % r.width !== 0) throw new DescriptorError(`${path}.offset`, `0x${offset.toString(16)} is not aligned to its width ${r.width}`);
+    const max = r.width === 4 ? 0xffffffff : (1 << (8 * r.width)) - 1;
+    const value = checkInt(r.value ?? 0, `${path}.value`, 0, max);
+    const writable = checkInt(r.writable ?? 0, `${path}.writable`, 0, max);
+    for (let b = offset; b < offset + r.width; b++) {
+      if (taken[b]) throw new DescriptorError(`${path}.offset`, `0x${offset.toString(16)}..0x${(offset + r.width - 1).toString(16)} overlaps a capability or another register`);
+    }
+    taken.fill(1, offset, offset + r.width);
+    planes.field(offset, r.width, value, writable);
+  });
+}
+

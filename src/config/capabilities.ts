@@ -108,9 +108,12 @@ function validate(cap: CapabilityDescriptor, path: string): void {
  * Lays the capabilities out from 0x40 (or their given offsets), links them in descriptor order
  * from the Capabilities Pointer, writes their bytes and masks. Returns the first offset (0 if none).
  */
-export function writeCapabilities(planes: ConfigPlanes, caps: CapabilityDescriptor[], path: string): number {
+export function writeCapabilities(
+  planes: ConfigPlanes, caps: CapabilityDescriptor[], path: string,
+  /** Filled with where each capability went (for checks of what else shares the area). */
+  placed: { offset: number; length: number }[] = [],
+): number {
   let next = CAPABILITY_AREA_START;
-  const placed: { offset: number; length: number }[] = [];
   caps.forEach((cap, i) => {
     const p = `${path}[${i}]`;
     validate(cap, p);

@@ -31,4 +31,19 @@ export interface FunctionDescriptor {
   bridgeIo32?: boolean;
   /** Type 1 only: the prefetchable window decodes 64-bit addresses (default true). */
   bridgePrefetch64?: boolean;
+  /**
+   * Device-specific registers in the header's free area (0x40-0xFF, clear of the capabilities):
+   * chipset registers firmware programs, such as a PIIX3's PIRQ routing bytes.
+   */
+  registers?: DeviceRegister[];
+}
+
+/** A device-specific config register: where it is, its power-on value and which bits are writable. */
+export interface DeviceRegister {
+  offset: number;
+  width: 1 | 2 | 4;
+  /** Power-on value (default 0). */
+  value?: number;
+  /** Writable bits (default none: read-only). */
+  writable?: number;
 }

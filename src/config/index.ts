@@ -2,7 +2,7 @@ export { ConfigPlanes } from './planes.js';
 export { buildPlanes } from './build.js';
 export { clonePlanes } from './template.js';
 export type { TemplateSource, TemplateBarSize } from './template.js';
-export type { FunctionDescriptor } from './descriptor.js';
+export type { FunctionDescriptor, DeviceRegister } from './descriptor.js';
 export type { BarDescriptor, BarKind, RomDescriptor } from './bars.js';
 export type { CapabilityDescriptor, PciePortType } from './capabilities.js';
 export { CapId, walkCapabilities } from './capabilities.js';

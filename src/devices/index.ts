@@ -15,3 +15,7 @@ export {
   TestDeviceIrqResult, TEST_DEVICE_ID, TEST_DEVICE_BUFFER_SIZE, TEST_DEVICE_MSIX_VECTORS,
 } from './test-device.js';
 export type { TestDevice } from './test-device.js';
+export { i440fxHostBridge, I440fxReg } from './chipset/i440fx.js';
+export { piix3IsaBridge, piix3Behaviour, piix3Pirq, pirqIrq, Piix3Reg, PIRQ_DISABLE } from './chipset/piix3.js';
+export type { Piix3Instance } from './chipset/piix3.js';
+export type { I440fxOptions } from './chipset/i440fx.js';

@@ -40,6 +40,18 @@ export interface DeviceContext {
   notify(vector: number): SignalResult;
   /** Reads the function's config space as the guest would (a device model may look at Command). */
   configRead(offset: number, size: number): number;
+  /**
+   * Calls `onChange` after any access that changed bytes [offset, offset + length) of the
+   * function's config space (by a config cycle, ECAM, `bus.configWrite`, a batch replay as a whole,
+   * or a snapshot restore). For chipset registers whose value steers the platform, such as PIRQ
+   * routing; at most 16 bytes.
+   */
+  watchConfig(offset: number, length: number, onChange: () => void): void;
+  /**
+   * Routes root-bus `device`'s `pin` (1..4) of the function's segment to `gsi`, or unroutes it
+   * (null): for interrupt routers (a PIIX3's PIRQ registers). Lines already asserted move at once.
+   */
+  routeIntx(device: number, pin: number, gsi: number | null): void;
 }
 
 /** A device's running state: what `bus.device(path)` returns; the embedder calls `reset` for a function-level reset. */

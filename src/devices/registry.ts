@@ -9,6 +9,9 @@ import { rootPort } from './root-port.js';
 import { testEndpoint } from './test-endpoint.js';
 import { testDeviceBehaviour, testDeviceDescriptor } from './test-device.js';
 import { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
+import { i440fxHostBridge } from './chipset/i440fx.js';
+import type { I440fxOptions } from './chipset/i440fx.js';
+import { piix3Behaviour, piix3IsaBridge } from './chipset/piix3.js';
 import { virtioBlk, virtioRng } from './virtio/index.js';
 import type { VirtioBlkOptions, VirtioRngOptions } from './virtio/index.js';
 
@@ -27,7 +30,7 @@ export interface DeviceModel {
 
 /**
  * The built-in device models by name: 'host-bridge', 'test-endpoint', 'test-device', 'pci-bridge',
- * 'root-port', 'firecracker-virtio-blk', 'virtio-rng', 'virtio-blk'.
+ * 'root-port', 'firecracker-virtio-blk', 'virtio-rng', 'virtio-blk', 'i440fx', 'piix3'.
  */
 export const deviceModels: Readonly<Record<string, DeviceModel>> = {
   'host-bridge': {
@@ -72,9 +75,22 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
     options: ['seed'],
     create: (o) => virtioRng(o as VirtioRngOptions),
   },
+  'i440fx': {
+    summary: 'Intel 440FX host bridge as QEMU\'s pc machine has it (8086:1237, subsystem 1af4:1100, writable chipset registers): what SeaBIOS looks for at 00:00.0',
+    options: ['pam0'],
+    create: (o) => {
+      if (o.pam0 !== undefined && (!Number.isInteger(o.pam0) || (o.pam0 as number) < 0 || (o.pam0 as number) > 0xff)) throw new DescriptorError('options.pam0', `${JSON.stringify(o.pam0)} is not a byte`);
+      return { descriptor: i440fxHostBridge(o as I440fxOptions) };
+    },
+  },
+  'piix3': {
+    summary: 'PIIX3 PCI-to-ISA bridge (8086:7000) whose PIRQ routing bytes 0x60-0x63 route the root bus\'s INTx lines to ISA IRQs',
+    options: [],
+    create: () => ({ descriptor: piix3IsaBridge(), behaviour: piix3Behaviour() }),
+  },
   'virtio-blk': {
     summary: 'virtio 1.2 block device (virtio-pci modern) over an in-memory disk or a given image: read, write, flush, get-id; read-only on request',
-    options: ['sizeMiB', 'image', 'readOnly', 'serial'],
+    options: ['sizeMiB', 'pattern', 'image', 'readOnly', 'serial'],
     create: (o) => virtioBlk(o as VirtioBlkOptions),
   },
 };

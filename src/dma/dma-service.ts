@@ -7,7 +7,7 @@ import type { CoreBackend } from '../core/backend.js';
 import { statusText } from '../core/backend.js';
 import {
   BUFFER_SIZE, Counter, DIR_READ, DIR_WRITE, DomainType, FAULT_STATUS, MAX_SG, PERM_READ, PERM_WRITE, Reason,
-  SEGMENT_BYTES, SEGMENT_INTERNAL, SG_BYTES, runSegments, readFaults,
+  SEGMENT_BYTES, SEGMENT_INTERNAL, SG_BYTES, runSegments, readFaults, readSegments,
 } from '../core/ts/dma/index.js';
 import { ArgumentError } from '../errors.js';
 import type { DmaFaultRecord, DmaResult, DmaStats, DomainKind, MapOptions, RamOptions, SgElement } from './types.js';
@@ -50,6 +50,12 @@ function bytesOf(b: ArrayBuffer | SharedArrayBuffer | Uint8Array): Uint8Array {
 export class DmaService {
   /** The embedder's RAM bytes by region index (undefined for RAM the core holds). */
   private readonly external: (Uint8Array | undefined)[] = [];
+  /** Regions whose bytes come from a function (refreshed before each transfer), by index. */
+  private readonly getters = new Map<number, () => Uint8Array>();
+  /** Regions whose owner wants to hear of DMA writes, by index. */
+  private readonly writeListeners = new Map<number, (offset: number, length: number) => void>();
+  /** Regions whose owner wants to hear of DMA reads, by index. */
+  private readonly readListeners = new Map<number, (offset: number, length: number) => void>();
 
   constructor(
     private readonly core: CoreBackend,
@@ -78,11 +84,19 @@ export class DmaService {
   /** Adds guest RAM; returns its region index. */
   addRam(o: RamOptions): number {
     checkNumbers('addRam', { base: o.base, size: o.size });
-    const buffer = o.buffer === undefined ? undefined : bytesOf(o.buffer);
+    if (o.onWrite !== undefined && typeof o.onWrite !== 'function') throw new ArgumentError('dma: addRam: onWrite must be a function');
+    if (o.onRead !== undefined && typeof o.onRead !== 'function') throw new ArgumentError('dma: addRam: onRead must be a function');
+    const getter = typeof o.buffer === 'function' ? o.buffer : undefined;
+    const buffer = o.buffer === undefined ? undefined : getter ? getter() : bytesOf(o.buffer as ArrayBuffer | Uint8Array);
+    if (getter && !(buffer instanceof Uint8Array)) throw new ArgumentError('dma: addRam: the buffer function must return a Uint8Array');
     if (buffer && buffer.length < o.size) throw new ArgumentError(`dma: addRam: the buffer holds ${buffer.length} bytes, fewer than size ${o.size}`);
+    if ((o.onWrite || o.onRead) && !buffer) throw new ArgumentError('dma: addRam: onWrite and onRead need a buffer (they report transfers into the embedder\'s own RAM)');
     const index = this.core.dma.ramAdd(o.base, o.size, buffer ? 0 : 1);
     if (index < 0) this.fail(`addRam(base 0x${o.base.toString(16)}, size 0x${o.size.toString(16)}) (4 KiB aligned, no overlap, at most 64 regions, internal at most 1 GiB - 4 KiB)`, index);
     this.external[index] = buffer;
+    if (getter) this.getters.set(index, getter);
+    if (o.onWrite) this.writeListeners.set(index, o.onWrite);
+    if (o.onRead) this.readListeners.set(index, o.onRead);
     return index;
   }
 
@@ -92,12 +106,15 @@ export class DmaService {
     const status = this.core.dma.ramRemove(index);
     if (status < 0) this.fail(`removeRam(${index})`, status);
     this.external[index] = undefined;
+    this.getters.delete(index);
+    this.writeListeners.delete(index);
+    this.readListeners.delete(index);
   }
 
   /** The bytes of a RAM region: the embedder's own, or a fresh view of the core's memory. */
   ram(index: number): Uint8Array {
     checkId('ram', 'index', index);
-    const bytes = this.external[index] ?? this.core.dma.ramBytes(index);
+    const bytes = this.externalRam()[index] ?? this.core.dma.ramBytes(index);
     if (!bytes) throw new ArgumentError(`dma: ram(${index}): no such RAM region`);
     return bytes;
   }
@@ -184,9 +201,23 @@ export class DmaService {
       const region = v.getUint32(at + 8, true);
       const n = v.getUint32(at + 12, true);
       const t = v.getUint32(at + 16, true);
-      const ram = (v.getUint32(at + 20, true) & SEGMENT_INTERNAL) !== 0 ? d.ramBytes(region)! : this.external[region]!;
-      if (dir === DIR_READ) bytes.set(ram.subarray(offset, offset + n), t);
-      else ram.set(bytes.subarray(t, t + n), offset);
+      const internal = (v.getUint32(at + 20, true) & SEGMENT_INTERNAL) !== 0;
+      const ram = internal ? d.ramBytes(region)! : this.externalRam()[region]!;
+      if (dir === DIR_READ) {
+        bytes.set(ram.subarray(offset, offset + n), t);
+        if (!internal) this.readListeners.get(region)?.(offset, n);
+      } else {
+        ram.set(bytes.subarray(t, t + n), offset);
+        if (!internal) this.writeListeners.get(region)?.(offset, n);
+      }
+    }
+  }
+
+  /** Tells the owners of external RAM which bytes a scatter-gather transfer read or wrote. */
+  private reportSg(count: number, listeners: Map<number, (offset: number, length: number) => void>): void {
+    if (listeners.size === 0) return;
+    for (const s of readSegments(this.core.dma.dmaSegments(), count)) {
+      if (!s.internal) listeners.get(s.region)?.(s.offset, s.length);
     }
   }
 
@@ -236,7 +267,10 @@ export class DmaService {
     const d = this.core.dma;
     const r = this.outcome(() => `readSg(${bdf})`, d.dmaSg(slot, list.length, DIR_READ, 0));
     if (typeof r === 'string') return r;
-    if (r > 0) runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
+    if (r > 0) {
+      runSegments(d.dmaSegments(), r, DIR_READ, d.dmaBuffer(), 0, this.externalRam());
+      this.reportSg(r, this.readListeners);
+    }
     into.set(d.dmaBuffer().subarray(0, total));
     return 'ok';
   }
@@ -250,7 +284,10 @@ export class DmaService {
     d.dmaBuffer().set(data);
     const r = this.outcome(() => `writeSg(${bdf})`, d.dmaSg(slot, list.length, DIR_WRITE, 0));
     if (typeof r === 'string') return r;
-    if (r > 0) runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
+    if (r > 0) {
+      runSegments(d.dmaSegments(), r, DIR_WRITE, d.dmaBuffer(), 0, this.externalRam());
+      this.reportSg(r, this.writeListeners);
+    }
     return 'ok';
   }
 
@@ -284,7 +321,9 @@ export class DmaService {
     return this.external.flatMap((b, i) => (b ? [i] : []));
   }
 
+  /** The external RAM views, those that come from a function fetched anew. */
   private externalRam(): (Uint8Array | undefined)[] {
+    for (const [index, get] of this.getters) this.external[index] = get();
     return this.external;
   }
 }

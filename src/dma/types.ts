@@ -18,8 +18,20 @@ export interface RamOptions {
   /**
    * The backing bytes (e.g. an emulator's RAM), at least `size` long. Without it the core
    * allocates the RAM in its own memory (up to 1 GiB - 4 KiB per region), where copies are fastest.
+   * A function is asked for the bytes before every transfer: for RAM that lives in a
+   * WebAssembly.Memory that may grow (growing detaches the old views), such as v86's.
    */
-  buffer?: ArrayBuffer | SharedArrayBuffer | Uint8Array;
+  buffer?: ArrayBuffer | SharedArrayBuffer | Uint8Array | (() => Uint8Array);
+  /**
+   * Told after a transfer wrote [offset, offset + length) of this region (offsets from `base`):
+   * an emulator that compiles guest code invalidates what it compiled from those bytes.
+   */
+  onWrite?: (offset: number, length: number) => void;
+  /**
+   * Told after a transfer read [offset, offset + length) of this region, before the device sees
+   * the bytes: a recorder keeps what the device read, so a replay can put it back.
+   */
+  onRead?: (offset: number, length: number) => void;
 }
 
 /** A mapping in a translated domain (`bus.dma.map`): `size` bytes from bus address `iova` to guest-physical `gpa`. */

@@ -3,9 +3,15 @@
 // traces go to a guest RAM the replayer owns, in order with the accesses around them; every read
 // with a recorded value is checked. Events arrive in any number of pushes, so a trace larger
 // than memory replays chunk by chunk. No runtime APIs: the CLI feeds it from files.
+//
+// Raw binary records (pushRecords) go to the core as they are, except memory records (op 5, with
+// header flag bit 1): the core's batch layout has ops 1-4 only, so the records are cut around
+// them and their bytes go to the RAM here, as the memwrite events a reader would have made of them.
 import type { Bus } from '../bus.js';
 import type { InterruptSink } from '../interrupts/types.js';
-import { encodeBatch, isAccess } from '../trace/index.js';
+import {
+  BINARY_OP_MEMWRITE, MemoryRunBuilder, TraceFormatError, encodeBatch, isAccess, memoryRecordProblem,
+} from '../trace/index.js';
 import type { TraceAccess, TraceEvent } from '../trace/index.js';
 import { accessMeaning } from './decode.js';
 
@@ -20,6 +26,8 @@ export interface ReplayOptions {
   ramBytes?: number;
   /** How many mismatches to keep with details (default 100; all are counted). */
   keepMismatches?: number;
+  /** Named in errors about raw records (a bad memory record), like a reader's `source`; default "trace". */
+  source?: string;
 }
 
 /** A read whose value differed from the one the trace recorded, with where it was and what the address meant. */
@@ -40,6 +48,11 @@ export interface ReplayMismatch {
  * errors, guest-memory commands, interrupts, DMA faults, per-device counts and throughput.
  */
 export interface ReplaySummary {
+  /**
+   * Accesses replayed. A binary trace's memory records are not accesses: they count in
+   * `memory.writes` (one per run of contiguous records, as the reader joins them), so a trace
+   * sums up the same replayed raw, as events, or converted to text.
+   */
   records: number;
   reads: number;
   writes: number;
@@ -77,12 +90,17 @@ function isCf8(view: DataView, at: number): boolean {
 export class TraceReplayer {
   private readonly verify: boolean;
   private readonly keep: number;
+  private readonly source: string;
   private readonly ram: Uint8Array;
   private readonly batch = new Uint8Array(BATCH * 24);
   private readonly pending: TraceAccess[] = [];
   /** CONFIG_ADDRESS as the trace had set it before each pending access (for reports). */
   private readonly latches: number[] = [];
   private latch = 0;
+  /** Raw records taken so far (accesses and memory records): the record number errors name. */
+  private rawRecords = 0;
+  /** Memory records gathered into one memwrite, applied before anything after them. */
+  private readonly run = new MemoryRunBuilder();
   private readonly started = performance.now();
   private readonly statsBefore;
   private readonly faultsBefore: number;
@@ -91,6 +109,7 @@ export class TraceReplayer {
   constructor(private readonly bus: Bus, options: ReplayOptions = {}) {
     this.verify = options.verify ?? true;
     this.keep = options.keepMismatches ?? 100;
+    this.source = options.source ?? 'trace';
     this.ram = new Uint8Array(options.ramBytes ?? 64 << 20);
     bus.dma.addRam({ base: 0, size: this.ram.length, buffer: this.ram });
     this.statsBefore = bus.stats();
@@ -113,6 +132,7 @@ export class TraceReplayer {
 
   /** Takes the next events of the trace, in order. */
   push(events: readonly TraceEvent[]): void {
+    this.applyRun();
     for (const e of events) {
       if (isAccess(e)) {
         if (e.space === 'io' && e.addr === 0xcf8n && e.op === 'write' && e.size === 4) this.latch = Number(e.value ?? 0n) >>> 0;
@@ -196,13 +216,63 @@ export class TraceReplayer {
   /**
    * Takes batch records as they are (a vpci binary trace's body, layout 1, whole records): they go
    * to the core without being decoded, which is what makes replay from disk run near the speed
-   * of in-memory batches. Only a mismatched record is decoded, for its report.
+   * of in-memory batches. Only a mismatched record is decoded, for its report. With
+   * `memoryRecords`, op-5 records are applied to the RAM here instead (see the file comment); a
+   * bad one throws a TraceFormatError naming its record (counted over every pushRecords call).
    */
   pushRecords(bytes: Uint8Array): void {
     this.flush();
     const n = Math.floor(bytes.length / 24);
     if (n === 0) return;
-    let records = bytes.subarray(0, n * 24);
+    const records = bytes.subarray(0, n * 24);
+    const first = this.rawRecords;
+    this.rawRecords += n;
+    if (!this.memoryRecords) {
+      this.replayRecords(records);
+      return;
+    }
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const at = i * 24;
+      if (records[at] !== BINARY_OP_MEMWRITE) continue;
+      if (start < i) {
+        this.applyRun();
+        this.replayRecords(records.subarray(start * 24, at));
+      }
+      start = i + 1;
+      const problem = memoryRecordProblem(view, at, this.lineTags);
+      if (problem !== undefined) throw new TraceFormatError({ source: this.source, record: first + i, field: problem[0] }, problem[1]);
+      const ended = this.run.add(view, at, first + i);
+      if (ended !== undefined) this.memWrite(ended.addr, ended.data);
+    }
+    // A run still open at the end may continue in the next call: applied when it ends.
+    if (start < n) {
+      this.applyRun();
+      this.replayRecords(records.subarray(start * 24));
+    }
+  }
+
+  /** Whether raw records carry source line numbers in their reserved word (binary flag bit 0). */
+  lineTags = false;
+
+  /** Whether raw records may be memory records (binary flag bit 1); without it op 5 goes to the core, which counts it invalid. */
+  memoryRecords = false;
+
+  /** Applies the gathered run of memory records, if any, as the memwrite event it stands for. */
+  private applyRun(): void {
+    const e = this.run.take();
+    if (e !== undefined) this.memWrite(e.addr, e.data);
+  }
+
+  /**
+   * Replays access records (ops 1-4; anything but op 5) through the core. `mismatchList[].record`
+   * counts accesses only, as for events, so memory records do not shift it; `line` is the
+   * record's source line when the trace has them.
+   */
+  private replayRecords(input: Uint8Array): void {
+    const n = input.length / 24;
+    let records = input;
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
     const s = this.summary;
     if (!this.verify) {
@@ -255,11 +325,9 @@ export class TraceReplayer {
     }
   }
 
-  /** Whether raw records carry source line numbers in their reserved word (binary flag bit 0). */
-  lineTags = false;
-
   /** Replays what is left and returns the summary. */
   finish(): ReplaySummary {
+    this.applyRun();
     this.flush();
     const s = this.summary;
     const now = this.bus.stats();

@@ -104,6 +104,7 @@ export async function resolveTopology(input: Topology | string, options: Resolve
   return { name: topology.name ?? 'topology', source, segments, functions, interrupts };
 }
 
+
 type Fail = (path: string, problem: string) => never;
 
 /** One device after the checks that need only itself. */

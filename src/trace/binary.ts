@@ -1,5 +1,7 @@
 // vpci's binary trace: a 64-byte header, then records exactly in batch layout 1
-// (docs/trace-format.md has the byte map; docs/batch-records.md the record layout).
+// (docs/trace-format.md has the byte map; docs/batch-records.md the record layout). With header
+// flag bit 1 the body may also hold memory records (op 5): guest-RAM bytes a replay needs, which
+// the core never sees (its batch layout has ops 1-4 only).
 //
 //   0        8         10       12        14      16             24                56        64
 //   +--------+---------+--------+---------+-------+--------------+-----------------+---------+
@@ -9,8 +11,11 @@
 import { Diagnostics, TraceFormatError, type TraceWarning } from './errors.js';
 import type { ReaderOptions, TraceReader } from './reader.js';
 import {
+  BINARY_OP_MEMWRITE, MemoryRunBuilder, memoryRecordCount, memoryRecordProblem, writeMemoryRecords,
+} from './binary-memory.js';
+import {
   BATCH_LAYOUT, BATCH_RECORD_SIZE, accessFromBatch, isAccess, readBatchRecord, writeBatchRecord,
-  type TraceAccess, type TraceEvent,
+  type TraceAccess, type TraceEvent, type TraceMemWrite,
 } from './model.js';
 
 /** The first 8 bytes of a vpci binary trace: "VPCITRC\0". */
@@ -21,6 +26,9 @@ export const BINARY_VERSION = 1;
 export const BINARY_HEADER_SIZE = 64;
 /** Header flag bit 0: each record's reserved u32 holds the source line it came from (0 = none). */
 export const BINARY_FLAG_LINES = 1;
+/** Header flag bit 1: the body may hold memory records (`BINARY_OP_MEMWRITE`). */
+export const BINARY_FLAG_MEMORY = 2;
+const KNOWN_FLAGS = BINARY_FLAG_LINES | BINARY_FLAG_MEMORY;
 
 /** A binary trace's header, decoded: version, record layout, flags, record count, topology fingerprint. */
 export interface BinaryHeader {
@@ -33,13 +41,15 @@ export interface BinaryHeader {
   fingerprint?: Uint8Array;
 }
 
-/** Options of `writeBinaryTrace`: the fingerprint, line numbers in the records, what to do with non-access events. */
+/** Options of `writeBinaryTrace`: the fingerprint, line numbers in the records, memory records, what to do with other events. */
 export interface BinaryWriteOptions {
   /** The topology fingerprint (32 bytes) the trace was recorded against. */
   fingerprint?: Uint8Array;
-  /** Store `source.line` of each access in the record's reserved field. */
+  /** Store `source.line` of each access (and memwrite) in the record's reserved field. */
   lines?: boolean;
-  /** Non-access events (clock, irq, memwrite...) have no record in layout 1: 'error' (default) or 'skip'. */
+  /** Write memwrite events as memory records (op 5) and set header flag bit 1. */
+  memory?: boolean;
+  /** Events with no record (clock, irq, memread, memwrite without `memory`): 'error' (default) or 'skip'. */
   others?: 'error' | 'skip';
 }
 
@@ -51,7 +61,7 @@ export function encodeBinaryHeader(options: BinaryWriteOptions & { count?: numbe
   view.setUint16(8, BINARY_VERSION, true);
   view.setUint16(10, BATCH_LAYOUT, true);
   view.setUint16(12, BINARY_HEADER_SIZE, true);
-  view.setUint16(14, options.lines ? BINARY_FLAG_LINES : 0, true);
+  view.setUint16(14, (options.lines ? BINARY_FLAG_LINES : 0) | (options.memory ? BINARY_FLAG_MEMORY : 0), true);
   view.setBigUint64(16, BigInt(options.count ?? 0), true);
   if (options.fingerprint !== undefined) {
     if (options.fingerprint.length !== 32) throw new RangeError(`fingerprint: ${options.fingerprint.length} bytes, not 32`);
@@ -60,19 +70,34 @@ export function encodeBinaryHeader(options: BinaryWriteOptions & { count?: numbe
   return out;
 }
 
-/** Accesses as records (no header); see BinaryWriteOptions. */
+/** Accesses (and with `memory`, memwrites) as records (no header); see BinaryWriteOptions. */
 export function encodeBinaryRecords(events: Iterable<TraceEvent>, options: BinaryWriteOptions = {}): Uint8Array {
-  const list: TraceAccess[] = [];
+  const list: (TraceAccess | TraceMemWrite)[] = [];
+  let count = 0;
   for (const e of events) {
-    if (isAccess(e)) list.push(e);
-    else if (options.others !== 'skip') throw new RangeError(`op: a "${e.op}" event has no record in the binary trace (layout 1)`);
+    if (isAccess(e)) {
+      list.push(e);
+      count++;
+    } else if (e.op === 'memwrite' && options.memory) {
+      count += memoryRecordCount(e);
+      list.push(e);
+    } else if (options.others !== 'skip') {
+      const hint = e.op === 'memwrite' ? ' without the memory option' : '';
+      throw new RangeError(`op: a "${e.op}" event has no record in the binary trace (layout 1${hint})`);
+    }
   }
-  const out = new Uint8Array(list.length * BATCH_RECORD_SIZE);
+  const out = new Uint8Array(count * BATCH_RECORD_SIZE);
   const view = new DataView(out.buffer);
-  list.forEach((a, i) => {
-    const line = options.lines ? a.source?.line ?? 0 : 0;
-    writeBatchRecord(view, i * BATCH_RECORD_SIZE, a, line);
-  });
+  let at = 0;
+  for (const e of list) {
+    const line = options.lines ? e.source?.line ?? 0 : 0;
+    if (e.op === 'memwrite') {
+      at = writeMemoryRecords(view, at, e, line);
+    } else {
+      writeBatchRecord(view, at, e, line);
+      at += BATCH_RECORD_SIZE;
+    }
+  }
   return out;
 }
 
@@ -86,9 +111,14 @@ export function writeBinaryTrace(events: Iterable<TraceEvent>, options: BinaryWr
   return out;
 }
 
-/** Streams a binary trace: bytes in any chunk sizes, accesses out; `source.record` is the index. */
+/**
+ * Streams a binary trace: bytes in any chunk sizes, accesses (and memwrites, with flag bit 1) out;
+ * `source.record` is the index of the (first) record. A memwrite is returned once the record after
+ * its run (or the end) shows the run is over.
+ */
 export class BinaryTraceReader implements TraceReader {
   private readonly diag: Diagnostics;
+  private readonly run = new MemoryRunBuilder();
   private buf = new Uint8Array(0);
   private headerValue: BinaryHeader | undefined;
   private headerSize = 0;
@@ -122,6 +152,7 @@ export class BinaryTraceReader implements TraceReader {
     let pos = 0;
     while (this.buf.length - pos >= BATCH_RECORD_SIZE) {
       if (h.count !== 0n && BigInt(this.index) >= h.count) {
+        this.endRun(out);
         this.fatal({ record: this.index, field: 'count' }, `data after the ${h.count} records the header announces`);
         return out;
       }
@@ -138,15 +169,23 @@ export class BinaryTraceReader implements TraceReader {
       this.fatal({ field: 'header' }, `truncated: ${this.buf.length} bytes, the header needs ${this.headerSize || BINARY_HEADER_SIZE}`);
       return [];
     }
+    const out: TraceEvent[] = [];
+    this.endRun(out);
     if (this.buf.length > 0) {
       this.fatal({ record: this.index, field: 'record' }, `truncated: ${this.buf.length} of ${BATCH_RECORD_SIZE} bytes`);
-      return [];
+      return out;
     }
     const count = this.headerValue.count;
     if (count !== 0n && BigInt(this.index) < count) {
       this.fatal({ record: this.index, field: 'count' }, `truncated: the header announces ${count} records, the file has ${this.index}`);
     }
-    return [];
+    return out;
+  }
+
+  /** Emits the memwrite being gathered, if any. */
+  private endRun(out: TraceEvent[]): void {
+    const e = this.run.take();
+    if (e !== undefined) out.push(e);
   }
 
   private append(chunk: Uint8Array): void {
@@ -194,7 +233,7 @@ export class BinaryTraceReader implements TraceReader {
     }
     this.headerSize = size;
     const flags = view.getUint16(14, true);
-    if ((flags & ~BINARY_FLAG_LINES) !== 0) {
+    if ((flags & ~KNOWN_FLAGS) !== 0) {
       this.fatal({ field: 'flags' }, `0x${flags.toString(16)} has unknown bits`);
       return false;
     }
@@ -208,9 +247,24 @@ export class BinaryTraceReader implements TraceReader {
 
   private record(view: DataView, out: TraceEvent[]): void {
     const index = this.index++;
+    const flags = this.headerValue!.flags;
+    const lines = (flags & BINARY_FLAG_LINES) !== 0;
+    // Without flag bit 1, op 5 is an unknown op like any other (below: "op: 5 is not 1..4").
+    if ((flags & BINARY_FLAG_MEMORY) !== 0 && view.getUint8(0) === BINARY_OP_MEMWRITE) {
+      const problem = memoryRecordProblem(view, 0, lines);
+      if (problem === undefined) {
+        const ended = this.run.add(view, 0, index, lines ? view.getUint32(4, true) : 0);
+        if (ended !== undefined) out.push(ended);
+        return;
+      }
+      // A bad record ends the run: the records around it are not consecutive.
+      this.endRun(out);
+      this.diag.report(this.diag.error({ record: index, field: problem[0] }, problem[1]));
+      return;
+    }
+    this.endRun(out);
     const raw = readBatchRecord(view, 0);
     const a = accessFromBatch(raw);
-    const lines = (this.headerValue!.flags & BINARY_FLAG_LINES) !== 0;
     try {
       if (Array.isArray(a)) throw this.diag.error({ record: index, field: a[0] }, a[1]);
       if (!lines && raw.reserved !== 0) throw this.diag.error({ record: index, field: 'reserved' }, `0x${raw.reserved.toString(16)} is not 0`);

@@ -19,8 +19,9 @@ export type { TraceReader, ReaderOptions } from './reader.js';
 export { readAll, readStream } from './reader.js';
 export {
   BinaryTraceReader, writeBinaryTrace, encodeBinaryHeader, encodeBinaryRecords,
-  BINARY_MAGIC, BINARY_VERSION, BINARY_HEADER_SIZE, BINARY_FLAG_LINES,
+  BINARY_MAGIC, BINARY_VERSION, BINARY_HEADER_SIZE, BINARY_FLAG_LINES, BINARY_FLAG_MEMORY,
 } from './binary.js';
+export { BINARY_OP_MEMWRITE, MAX_MEMORY_RUN, MemoryRunBuilder, memoryRecordProblem } from './binary-memory.js';
 export type { BinaryHeader, BinaryWriteOptions } from './binary.js';
 export { TextTraceReader, writeTextTrace, formatTextRecord, TEXT_HEADER } from './text.js';
 export { QtestReader, MAX_QTEST_BUFFER } from './qtest.js';

@@ -16,6 +16,12 @@ import type { Chain } from './virtqueue.js';
 export interface VirtioBlkOptions {
   /** Size of a zero-filled in-memory disk, in MiB (default 8). Not with `image`. */
   sizeMiB?: number;
+  /**
+   * Fills the in-memory disk with a pattern anyone can recompute (`blkPattern`): each 8-byte word
+   * holds its own byte offset as a little-endian u64. A guest's reads can then be checked without
+   * shipping an image, and a topology file can ask for it. Not with `image`.
+   */
+  pattern?: boolean;
   /** The disk's bytes (a multiple of 512): the device reads and writes them in place. */
   image?: ArrayBuffer | SharedArrayBuffer | Uint8Array;
   /** Offer VIRTIO_BLK_F_RO and refuse writes. */
@@ -152,8 +158,10 @@ function imageBytes(image: unknown): Uint8Array {
 }
 
 /** Checks the options; returns the disk source, read-only flag and the 20-byte id. */
-function checkOptions(o: VirtioBlkOptions): { image?: Uint8Array; sizeMiB: number; readOnly: boolean; id: Uint8Array } {
+function checkOptions(o: VirtioBlkOptions): { image?: Uint8Array; sizeMiB: number; pattern: boolean; readOnly: boolean; id: Uint8Array } {
   let image: Uint8Array | undefined;
+  if (o.pattern !== undefined && typeof o.pattern !== 'boolean') throw new DescriptorError('options.pattern', 'must be true or false');
+  if (o.pattern && o.image !== undefined) throw new DescriptorError('options.pattern', 'give pattern or image, not both');
   if (o.image !== undefined) {
     if (o.sizeMiB !== undefined) throw new DescriptorError('options.sizeMiB', 'give sizeMiB or image, not both');
     image = imageBytes(o.image);
@@ -173,7 +181,7 @@ function checkOptions(o: VirtioBlkOptions): { image?: Uint8Array; sizeMiB: numbe
   // §5.2.6: the id is 20 bytes, NUL-padded (no terminator when it fills all 20).
   const id = new Uint8Array(ID_BYTES);
   id.set(encoded);
-  return { image, sizeMiB, readOnly: o.readOnly ?? false, id };
+  return { image, sizeMiB, pattern: o.pattern ?? false, readOnly: o.readOnly ?? false, id };
 }
 
 /** The virtio-blk model: its config space and its behaviour. */
@@ -186,11 +194,19 @@ export function virtioBlk(options: VirtioBlkOptions = {}): { descriptor: Functio
       attach(ctx): VirtioBlkInstance {
         // A given image is the embedder's: every bus made from these options uses those bytes.
         // An in-memory disk is made per bus.
-        const image = o.image ?? new Uint8Array(o.sizeMiB * 1024 * 1024);
+        const image = o.image ?? (o.pattern ? blkPattern(o.sizeMiB * 1024 * 1024) : new Uint8Array(o.sizeMiB * 1024 * 1024));
         const device = new BlkDevice(image, o.readOnly, o.id);
         const transport = new VirtioPciTransport(ctx, device, layout);
         return { transport, image, reset: () => transport.reset(), saveState: () => transport.saveState(), loadState: (r) => transport.loadState(r) };
       },
     },
   };
+}
+
+/** The disk `pattern: true` gives: `bytes` bytes in which each 8-byte word holds its offset (little-endian u64). */
+export function blkPattern(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const view = new DataView(out.buffer);
+  for (let at = 0; at + 8 <= bytes; at += 8) view.setBigUint64(at, BigInt(at), true);
+  return out;
 }

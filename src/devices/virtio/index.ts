@@ -6,7 +6,7 @@
  */
 export { virtioRng, SeededBytes } from './rng.js';
 export type { VirtioRngOptions, VirtioRngInstance } from './rng.js';
-export { virtioBlk, BlkFeature, BlkRequest, BlkStatus, SECTOR, SEG_MAX } from './blk.js';
+export { virtioBlk, blkPattern, BlkFeature, BlkRequest, BlkStatus, SECTOR, SEG_MAX } from './blk.js';
 export type { VirtioBlkOptions, VirtioBlkInstance } from './blk.js';
 export { VirtioPciTransport } from './transport.js';
 export type { VirtioDevice, ChainIo } from './transport.js';
