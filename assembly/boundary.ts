@@ -9,7 +9,7 @@ import { barHandler as addBarHandler, barSize as sizeOfBar, barBase as baseOfBar
 import { regfileValid } from "./dispatch/regfile";
 import { doorbellValid } from "./dispatch/doorbell";
 
-import { configWrite as storeConfigWrite } from "./config/store";
+import { configWrite as storeConfigWrite, slotPoke } from "./config/store";
 import { irqQueued } from "./irq/events";
 
 /** The embedder's config write: returns the number of queued interrupt events, as the MMIO and
@@ -17,6 +17,13 @@ import { irqQueued } from "./irq/events";
 export function configWrite(seg: u32, bus: u32, dev: u32, fn: u32, reg: u32, size: i32, value: u32): u32 {
   storeConfigWrite(seg, bus, dev, fn, reg, size, value);
   return irqQueued();
+}
+
+/** A device-side change of a slot's config bytes (store.ts slotPoke): the number of queued
+ * interrupt events (>= 0) as configWrite returns, or a negative status (nothing changed). */
+export function configPoke(slot: i32, reg: u32, size: i32, value: u32): i32 {
+  const st = slotPoke(slot, reg, size, value);
+  return st < 0 ? st : <i32>irqQueued();
 }
 
 let conv: u64 = 0;

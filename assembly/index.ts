@@ -11,7 +11,7 @@ export {
   slotAt, slotAddress, slotParent,
 } from "./config/store";
 export {
-  configWrite, setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,
+  configWrite, configPoke, setEcam, barHandler, addRegion, removeRegion, regionBaseOf, regionSizeOf, regionLengthOf, barSizeOf, barBaseOf,
 } from "./boundary";
 export { mmioRead, mmioReadHigh, mmioWrite, mmioRead32, mmioWrite32, ioRead, ioWrite } from "./dispatch/access";
 export { barAttach, barKind, barMapped, barRegion } from "./dispatch/bar-mapper";

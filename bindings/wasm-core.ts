@@ -23,6 +23,7 @@ export interface VpciWasmExports extends VpciDmaExports {
   planeByte(slot: number, plane: number, offset: number): number;
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number;
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number;
+  configPoke(slot: number, offset: number, size: number, value: number): number;
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   mmioRead(addr: number, size: number): number;
   mmioRead32(addr: number, size: number): number;
@@ -166,6 +167,9 @@ export class WasmCore implements CoreBackend {
   }
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number {
     return this.x.configWrite(seg, bus, dev, fn, reg, size, value) >>> 0;
+  }
+  configPoke(slot: number, offset: number, size: number, value: number): number {
+    return this.x.configPoke(slot, offset, size, value);
   }
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
     return this.x.setEcam(seg, base, busStart, busEnd);

@@ -12,12 +12,13 @@ import type { InterruptSink } from './interrupts/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
-import type { DeviceContext, DeviceInstance } from './devices/model-api.js';
+import type { DeviceBehaviour, DeviceContext, DeviceInstance } from './devices/model-api.js';
+import type { ConfigPlanes } from './config/index.js';
 import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
 import { CapId, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
-import { restoreBus, snapshotBus } from './snapshot/index.js';
+import { restoreBus, snapshotBus, SnapshotError } from './snapshot/index.js';
 import { ConfigWatch } from './config-watch.js';
 import type { SnapshotOptions } from './snapshot/index.js';
 import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
@@ -124,6 +125,7 @@ export class Bus {
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     this.configWatch = new ConfigWatch(core);
+    this.live = [...topology.functions];
     for (const s of topology.segments) {
       if (!s.ecam) continue;
       const status = core.setEcam(s.segment, s.ecam.base, s.ecam.busStart, s.ecam.busEnd);
@@ -172,7 +174,7 @@ export class Bus {
     for (const f of topology.functions) {
       if (!f.behaviour) continue;
       try {
-        this.deviceInstances.set(f.path, f.behaviour.attach(this.contextFor(f.path)));
+        this.deviceInstances.set(f.path, f.behaviour.attach(this.contextFor(f)));
       } catch (e) {
         // The bus is not handed out: a model that fails to come up fails createBus, naming it.
         throw new TopologyError(topology.source, f.path, `the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
@@ -188,28 +190,182 @@ export class Bus {
     return this.deviceInstances.get(this.paths.get(this.slotOfBdf(pathOrBdf))!) as T | undefined;
   }
 
-  /** What a device model may do, bound to its function (see src/devices/model-api.ts). */
-  private contextFor(path: string): DeviceContext {
-    const space = this.topology.functions.find((f) => f.path === path)!.planes.size;
+  /**
+   * What a device model may do, bound to its function (see src/devices/model-api.ts). Once the
+   * function is removed the context does nothing: DMA moves no byte ('bus-master-off'),
+   * interrupts are not raised ('disabled'), config reads are all ones.
+   */
+  private contextFor(f: ResolvedFunction): DeviceContext {
+    const { path, seg } = f;
+    const space = f.planes.size;
+    const gone = () => this.gone.has(path);
+    const slot = () => this.slots.get(path)!;
     return {
       path,
-      bar: (bar, handler, range) => this.setBarHandler(path, bar, handler, range),
-      dmaRead: (iova, into) => this.dma.read(path, iova, into),
-      dmaWrite: (iova, data) => this.dma.write(path, iova, data),
-      dmaReadSg: (list, into) => this.dma.readSg(path, list, into),
-      dmaWriteSg: (list, data) => this.dma.writeSg(path, list, data),
-      intx: (level) => this.interrupts.intx(path, level),
-      msix: (vector) => this.interrupts.msix(path, vector),
-      msi: (vector) => this.interrupts.msi(path, vector),
-      notify: (vector) => this.interrupts.notify(path, vector),
-      configRead: (offset, size) => this.ownConfigRead(this.slots.get(path)!, space, offset, size),
-      watchConfig: (offset, length, onChange) => this.configWatch.add(this.slots.get(path)!, space, offset, length, onChange),
-      routeIntx: (device, pin, gsi) => this.interrupts.route(this.topology.functions.find((f) => f.path === path)!.seg, device, pin, gsi),
+      bar: (bar, handler, range) => {
+        if (gone()) throw new ArgumentError(`bar: ${path} has been removed`);
+        return this.setBarHandler(path, bar, handler, range);
+      },
+      dmaRead: (iova, into) => (gone() ? 'bus-master-off' : this.dma.read(path, iova, into)),
+      dmaWrite: (iova, data) => (gone() ? 'bus-master-off' : this.dma.write(path, iova, data)),
+      dmaReadSg: (list, into) => (gone() ? 'bus-master-off' : this.dma.readSg(path, list, into)),
+      dmaWriteSg: (list, data) => (gone() ? 'bus-master-off' : this.dma.writeSg(path, list, data)),
+      intx: (level) => { if (!gone()) this.interrupts.intx(path, level); },
+      msix: (vector) => (gone() ? 'disabled' : this.interrupts.msix(path, vector)),
+      msi: (vector) => (gone() ? 'disabled' : this.interrupts.msi(path, vector)),
+      notify: (vector) => (gone() ? 'disabled' : this.interrupts.notify(path, vector)),
+      configRead: (offset, size) => (gone() ? onesFor(isSize(size, 4) ? size : 4) : this.ownConfigRead(slot(), space, offset, size)),
+      configPoke: (offset, size, value) => {
+        if (gone()) return;
+        this.poke(slot(), space, offset, size, value);
+      },
+      watchConfig: (offset, length, onChange) => this.configWatch.add(slot(), space, offset, length, onChange),
+      routeIntx: (device, pin, gsi) => this.interrupts.route(seg, device, pin, gsi),
     };
+  }
+
+  /**
+   * A device-side config write (no masks, no RW1C): the bytes become `value`, and everything that
+   * follows config writes follows (BAR mapping, bridge routing, interrupt state, watches).
+   */
+  private poke(slot: number, space: number, offset: number, size: number, value: number): void {
+    if (!isSize(size, 4) || !isIndex(offset, space - 1) || (offset & 3) + size > 4) {
+      throw new ArgumentError(`configPoke(0x${Number(offset).toString(16)}, ${size}): 1, 2 or 4 bytes inside one dword of the ${space}-byte space`);
+    }
+    const status = this.core.configPoke(slot, offset, size, value >>> 0);
+    if (status < 0) throw new ArgumentError(`configPoke: ${statusText(status)}`);
+    if (status > 0 || this.core.irqQueued() !== 0) this.interrupts.deliver();
+    if (this.configWatch.active) this.configWatch.check();
+  }
+
+  /**
+   * Adds a function at run time — below a bridge (`{ below: path, dev, fn }`) or on a root bus
+   * (`{ seg, bus, dev, fn }`) — with its config space and, optionally, a behaviour: the
+   * primitive under hotplug and SR-IOV virtual functions. Returns its path. An occupied address,
+   * a parent that is not a bridge, a full core or a model that fails to attach throw
+   * ArgumentError and leave the bus as it was.
+   */
+  addFunction(
+    where: { below: string; dev: number; fn: number } | { seg: number; bus: number; dev: number; fn: number },
+    source: { planes: ConfigPlanes; behaviour?: DeviceBehaviour; name?: string; kind?: string; barSizes?: { index: number; size: bigint }[] },
+  ): string {
+    const { dev, fn } = where;
+    if (!isIndex(dev, 31) || !isIndex(fn, 7)) throw new ArgumentError(`addFunction: device ${dev} function ${fn} is not 0..31 / 0..7`);
+    let parentSlot = -1;
+    let parentIndex = -1;
+    let path: string;
+    let seg: number;
+    let busNo = -1;
+    if ('below' in where) {
+      parentSlot = this.slotOfPath(where.below);
+      const parentPath = this.paths.get(parentSlot)!;
+      parentIndex = this.live.findIndex((f) => f.path === parentPath);
+      seg = this.live[parentIndex].seg;
+      path = `${parentPath}/${dev.toString(16).padStart(2, '0')}.${fn}`;
+    } else {
+      if (!isIndex(where.seg, 0xffff) || !isIndex(where.bus, 255)) throw new ArgumentError(`addFunction: segment ${where.seg} bus ${where.bus} is out of range`);
+      seg = where.seg;
+      busNo = where.bus;
+      path = formatBdf({ seg, bus: busNo, dev, fn });
+    }
+    if (this.slots.has(path)) throw new ArgumentError(`addFunction: ${path} is already present`);
+    const planes = source.planes;
+    const slot = parentSlot >= 0 ? this.core.addFunctionBelow(parentSlot, dev, fn, planes.size) : this.core.addFunction(seg, busNo, dev, fn, planes.size);
+    if (slot < 0) throw new ArgumentError(`addFunction: ${path}: ${statusText(slot)}${parentSlot >= 0 ? ' (the parent must be a bridge)' : ''}`);
+    const undo = (why: string): never => {
+      this.core.removeFunction(slot);
+      throw new ArgumentError(`addFunction: ${path}: ${why}`);
+    };
+    let status = this.core.loadPlanes(slot, planes.config, planes.wmask, planes.w1cmask);
+    if (status < 0) undo(`cannot load the config space: ${statusText(status)}`);
+    status = this.core.barAttach(slot);
+    if (status < 0) undo(`cannot map the BARs: ${statusText(status)}`);
+    status = this.core.irqAttach(slot);
+    if (status < 0) undo(`cannot attach the interrupts: ${statusText(status)}`);
+    const f: ResolvedFunction = {
+      seg, bus: busNo, dev, fn, bdf: path, path, parent: parentIndex, name: source.name ?? path, kind: source.kind ?? 'descriptor',
+      planes, barSizes: source.barSizes ?? [],
+      ...(source.behaviour ? { behaviour: source.behaviour } : {}),
+    };
+    this.slots.set(path, slot);
+    this.paths.set(slot, path);
+    this.live.push(f);
+    this.dispatch.addFunction(slot, path, planes.config);
+    this.gone.delete(path);
+    if (source.behaviour) {
+      try {
+        this.deviceInstances.set(path, source.behaviour.attach(this.contextFor(f)));
+      } catch (e) {
+        this.forgetFunction(path, slot);
+        this.core.removeFunction(slot);
+        throw new ArgumentError(`addFunction: ${path}: the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
+    this.changedFunctions = true;
+    if (this.core.irqQueued() !== 0) this.interrupts.deliver();
+    return path;
+  }
+
+  /**
+   * Removes a function added by the topology or at run time: its BARs stop decoding, its
+   * interrupts are released (an asserted INTx line drops), its DMA attachment goes, its device
+   * model is told (`detach`) and can do nothing more. A bridge with functions below it cannot be
+   * removed first (ArgumentError); neither can an unknown path.
+   */
+  removeFunction(pathOrBdf: string): void {
+    const slot = this.slotOfBdf(pathOrBdf);
+    const path = this.paths.get(slot)!;
+    if (this.live.some((f) => f.parent >= 0 && this.live[f.parent].path === path)) {
+      throw new ArgumentError(`removeFunction: ${path} has functions below it: remove them first`);
+    }
+    const instance = this.deviceInstances.get(path);
+    this.gone.add(path);
+    const status = this.core.removeFunction(slot);
+    if (status < 0) {
+      this.gone.delete(path);
+      throw new ArgumentError(`removeFunction: ${path}: ${statusText(status)}`);
+    }
+    this.forgetFunction(path, slot);
+    this.changedFunctions = true;
+    try {
+      instance?.detach?.();
+    } catch {
+      // A model failing to clean up must not undo the removal: the function is gone either way.
+    }
+    if (this.core.irqQueued() !== 0) this.interrupts.deliver();
+  }
+
+  /** Drops every table entry of a removed function; `parent` indexes are rebuilt by path. */
+  private forgetFunction(path: string, slot: number): void {
+    this.deviceInstances.delete(path);
+    this.slots.delete(path);
+    this.paths.delete(slot);
+    for (const [k, v] of this.pathCache) if (v === slot) this.pathCache.delete(k);
+    this.dispatch.removeFunction(slot);
+    this.interrupts.forget(slot);
+    this.configWatch.forget(slot);
+    const parentPaths = this.live.map((f) => (f.parent >= 0 ? this.live[f.parent].path : undefined));
+    const kept = this.live.map((f, i) => ({ f, parent: parentPaths[i] })).filter((e) => e.f.path !== path);
+    const index = new Map(kept.map((e, i) => [e.f.path, i]));
+    this.live = kept.map((e) => ({ ...e.f, parent: e.parent === undefined ? -1 : index.get(e.parent)! }));
+  }
+
+  /** Whether functions were added or removed since the bus was built. */
+  get functionsChanged(): boolean {
+    return this.changedFunctions;
   }
 
   /** Device models' watches on config bytes (chipset registers), checked after config writes. */
   private readonly configWatch: ConfigWatch;
+  /**
+   * The functions present now: the topology's, then those added at run time (hotplug, SR-IOV
+   * virtual functions), less those removed. `parent` indexes this list.
+   */
+  private live: ResolvedFunction[];
+  /** Functions added or removed since the bus was built (a snapshot then refuses: see `snapshot`). */
+  private changedFunctions = false;
+  /** Paths of functions whose device model context must do nothing more (removed). */
+  private readonly gone = new Set<string>();
 
   /**
    * A function's own config bytes, read device-side: whatever the bridges' bus numbers say (a
@@ -231,7 +387,7 @@ export class Bus {
     const a = this.address(bdf);
     const slot = this.core.slotAt(a.seg, a.bus, a.dev, a.fn);
     if (slot < 0 || !this.paths.has(slot)) {
-      const hint = this.topology.functions.some((f) => f.parent >= 0)
+      const hint = this.live.some((f) => f.parent >= 0)
         ? ', or not one that answers there now (functions behind bridges answer at the bus numbers their bridges hold; a path like "00:04.0/00.0" names one wherever it is)'
         : '';
       throw new ArgumentError(`bdf: ${bdf} is not a function of the topology${hint}`);
@@ -321,9 +477,9 @@ export class Bus {
     return this.core.kind;
   }
 
-  /** The functions of the topology, in its order. */
+  /** The functions present: the topology's in its order, then those added at run time. */
   functions(): readonly ResolvedFunction[] {
-    return this.topology.functions;
+    return this.live;
   }
 
   private address(bdf: string): FunctionAddress {
@@ -424,7 +580,18 @@ export class Bus {
    * `restore` takes on a bus of either backend built from the same topology (src/snapshot).
    */
   snapshot(options?: SnapshotOptions): Uint8Array {
+    this.refuseChangedFunctions('snapshot');
     return snapshotBus(this, options);
+  }
+
+  /**
+   * A snapshot names the topology's functions by fingerprint; one taken or restored after
+   * functions came or went (hotplug, virtual functions) would not match any topology file.
+   */
+  private refuseChangedFunctions(what: string): void {
+    if (this.changedFunctions) {
+      throw new SnapshotError('functions', `${what}: functions were added or removed at run time (hotplug, SR-IOV virtual functions); snapshots cover a bus whose functions are the topology's`);
+    }
   }
 
   /**
@@ -434,6 +601,7 @@ export class Bus {
    * is left as it was.
    */
   restore(blob: Uint8Array): void {
+    this.refuseChangedFunctions('restore');
     restoreBus(this, blob);
     this.configWatch.resync();
   }
@@ -445,7 +613,7 @@ export class Bus {
    */
   dump(): FunctionDump[] {
     const out: FunctionDump[] = [];
-    for (const f of this.topology.functions) {
+    for (const f of this.live) {
       const a = this.currentAddress(f);
       if (a === undefined) continue;
       out.push({ ...a, config: this.readSpace(a, f.planes.size) });
@@ -462,7 +630,7 @@ export class Bus {
   tree(): TreeFunction[] {
     const nodes: (TreeFunction | undefined)[] = [];
     const roots: TreeFunction[] = [];
-    this.topology.functions.forEach((f, i) => {
+    this.live.forEach((f, i) => {
       const a = this.currentAddress(f);
       if (a === undefined || (f.parent >= 0 && nodes[f.parent] === undefined)) return;
       const head = this.readSpace(a, 0x1c);

@@ -42,6 +42,11 @@ export class ConfigWatch {
     this.watches.push({ slot, offset, seen, onChange });
   }
 
+  /** Drops the watches of a removed function. */
+  forget(slot: number): void {
+    for (let i = this.watches.length - 1; i >= 0; i--) if (this.watches[i].slot === slot) this.watches.splice(i, 1);
+  }
+
   /** Calls the watchers whose bytes changed since they last saw them. */
   check(): void {
     // A watcher that writes config space itself must not recurse into the loop: its write is

@@ -22,6 +22,8 @@
 //   slotBlock[slot]           -> block address (u32)
 //   slotSize[slot]            -> 256 or 4096 (config space size), 0 = free slot
 //   slotHome[slot]            -> seg<<24 | node<<8 | dev<<3 | fn
+//   slotPm[slot]              -> offset of the PM capability (u16; 0 none), found when the planes
+//                                are loaded; the power state itself is read from PMCSR each time
 
 /** Size of one plane: the largest (PCIe extended) configuration space. */
 export const PLANE_SIZE: u32 = 4096;
@@ -41,6 +43,9 @@ export const HOOK_BRIDGE: u8 = 2;
 /** MSI Message Control and Mask Bits dwords; the MSI-X Message Control dword (irq/index.ts). */
 export const HOOK_MSI: u8 = 3;
 export const HOOK_MSIX: u8 = 4;
+/** The PMCSR dword of the power-management capability (dispatch/power.ts). The store itself marks
+ * it when planes are loaded: the unsupported-state rule holds whether or not BARs are attached. */
+export const HOOK_PM: u8 = 5;
 /** The dword of a type 1 header holding primary, secondary and subordinate bus numbers. */
 export const BUS_NUMBERS_DWORD: u32 = 6;
 

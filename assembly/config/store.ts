@@ -2,7 +2,7 @@
 // every access mechanism (ECAM, 0xCF8/0xCFC, the embedder's configRead/configWrite) goes through.
 import {
   PLANE_SIZE, PLANES_SIZE, HOOK_PLANE, BLOCK_SIZE, CONVENTIONAL_SIZE, MAX_SEGMENTS, MAX_FUNCTIONS,
-  OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, ERR_BUSY, onesFor, HOOK_BRIDGE, BUS_NUMBERS_DWORD,
+  OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND, ERR_BUSY, onesFor, HOOK_BRIDGE, HOOK_PM, BUS_NUMBERS_DWORD,
 } from "./layout";
 import { runHook, releaseHooks } from "../dispatch/hooks";
 import { coreAlloc } from "../alloc";
@@ -11,6 +11,12 @@ const HEADER_TYPE: u32 = 0x0e;
 const MULTI_FUNCTION: u8 = 0x80;
 const SECONDARY_BUS: usize = 0x19;
 const SUBORDINATE_BUS: usize = 0x1a;
+/** PCI Bus Power Management 1.2 §3.2: capability ID 01h; PMC at +2, PMCSR at +4. */
+const CAP_PM: u32 = 0x01;
+const PMC: usize = 2;
+const PMCSR: usize = 4;
+export const D0: u32 = 0;
+export const D3HOT: u32 = 3;
 
 // Where functions sit (see DESIGN.md "Buses and bridges"): on a bus "node", a root bus of a
 // segment (fixed number) or the secondary bus of a bridge (the number its Secondary Bus Number
@@ -33,6 +39,8 @@ const slotBlock: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
 const slotSize: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
 /** Per slot: seg<<24 | node<<8 | dev<<3 | fn. */
 const slotHome: usize = heap.alloc(<usize>MAX_FUNCTIONS * 4);
+/** Per slot: offset of the power-management capability (u16), 0 = none. */
+const slotPm: usize = heap.alloc(<usize>MAX_FUNCTIONS * 2);
 /** One past the highest slot ever used: walks over slots stop there. */
 export let slotLimit: i32 = 0;
 /** Where the bindings put the three planes of a function before `loadPlanes`; other calls use
@@ -46,6 +54,7 @@ memory.fill(nodeBus, 0xff, <usize>NODES * 2);
 memory.fill(slotBlock, 0, <usize>MAX_FUNCTIONS * 4);
 memory.fill(slotSize, 0, <usize>MAX_FUNCTIONS * 4);
 memory.fill(slotHome, 0, <usize>MAX_FUNCTIONS * 4);
+memory.fill(slotPm, 0, <usize>MAX_FUNCTIONS * 2);
 
 // @ts-ignore: decorator
 @inline function tableOf(node: u32): usize {
@@ -124,14 +133,77 @@ export function isBelow(slot: i32, bridge: i32): bool {
 }
 
 /**
- * Whether the function and every bridge above it have Bus Master Enable set: a bridge forwards
- * a downstream device's memory requests upstream only then (PCI-to-PCI Bridge 1.2 §3.2.2).
+ * Whether the function may master the bus: it has Bus Master Enable set and is in D0 (PCI Bus PM
+ * 1.2 §5.3: in D1-D3hot a function initiates no transactions), and every bridge above it has Bus
+ * Master Enable set (a bridge forwards a downstream device's memory requests upstream only then,
+ * PCI-to-PCI Bridge 1.2 §3.2.2) and is not in D3hot (its secondary bus is then off; a bridge in
+ * D1 or D2 still forwards, as bridges.ts has it for the downstream direction).
  */
 export function mastering(slot: i32): bool {
+  if (powerState(slot) != D0) return false;
   for (let s = slot; s >= 0; s = slotParent(s)) {
     if ((load<u8>(blockOf(s) + 4) & 4) == 0) return false;
+    if (s != slot && powerState(s) == D3HOT) return false;
   }
   return true;
+}
+
+/**
+ * The first capability with `id` in the standard list (from 0x34), or 0. Bounded: at most 48
+ * hops, pointers masked to dwords, a pointer below 0x40 ends the list (PCI 3.0 §6.7). The caller
+ * has validated the slot.
+ */
+export function findCapability(slot: i32, id: u32): u32 {
+  const b = blockOf(slot);
+  if ((load<u16>(b + 0x06) & 0x10) == 0) return 0;
+  let ptr = <u32>load<u8>(b + 0x34) & 0xfc;
+  for (let hops = 0; ptr >= 0x40 && hops < 48; hops++) {
+    if (<u32>load<u8>(b + <usize>ptr) == id) return ptr;
+    ptr = <u32>load<u8>(b + <usize>ptr + 1) & 0xfc;
+  }
+  return 0;
+}
+
+/** Offset of a valid slot's power-management capability, 0 when it has none. */
+// @ts-ignore: decorator
+@inline export function pmCapOf(slot: i32): u32 {
+  return <u32>load<u16>(slotPm + (<usize>slot << 1));
+}
+
+/**
+ * PMCSR PowerState of a valid slot (0 D0, 1 D1, 2 D2, 3 D3hot); D0 without a PM capability. Read
+ * from the config bytes on every call: the state is never stored apart from config space.
+ */
+export function powerState(slot: i32): u32 {
+  const cap = pmCapOf(slot);
+  return cap == 0 ? D0 : <u32>load<u8>(blockOf(slot) + <usize>cap + PMCSR) & 3;
+}
+
+/**
+ * Whether a valid slot with a PM capability at `cap` supports power state `state`: D0 and D3hot
+ * always, D1 and D2 when PMC bits 9 and 10 say so (PCI Bus PM 1.2 §3.2.3).
+ */
+export function pmSupports(slot: i32, cap: u32, state: u32): bool {
+  if (state == 1) return (load<u16>(blockOf(slot) + <usize>cap + PMC) & 0x200) != 0;
+  if (state == 2) return (load<u16>(blockOf(slot) + <usize>cap + PMC) & 0x400) != 0;
+  return true;
+}
+
+/**
+ * Finds the slot's PM capability (when the planes are loaded: the capability list is read-only to
+ * the guest) and hooks its PMCSR dword. Where another mechanism already hooks that dword (only
+ * malformed, overlapping capabilities can do that) its code stays: runHook runs the PM rule for
+ * every hooked dword (dispatch/hooks.ts). A capability whose PMCSR would lie past the first 256
+ * bytes (a pointer of 0xFC) is not one.
+ */
+export function pmLocate(slot: i32): void {
+  const hooks = blockOf(slot) + <usize>HOOK_PLANE;
+  const old = pmCapOf(slot);
+  if (old != 0 && load<u8>(hooks + <usize>((old + 4) >> 2)) == HOOK_PM) store<u8>(hooks + <usize>((old + 4) >> 2), 0);
+  let cap = findCapability(slot, CAP_PM);
+  if (cap + 8 > CONVENTIONAL_SIZE) cap = 0;
+  store<u16>(slotPm + (<usize>slot << 1), <u16>cap);
+  if (cap != 0 && load<u8>(hooks + <usize>((cap + 4) >> 2)) == 0) store<u8>(hooks + <usize>((cap + 4) >> 2), HOOK_PM);
 }
 
 /** The device number of a valid slot on the bus it sits on (physical: not the bus number). */
@@ -185,6 +257,7 @@ function place(seg: u32, node: u32, dev: u32, fn: u32, size: u32): i32 {
     store<u32>(slotBlock + (<usize>slot << 2), <u32>block);
   }
   memory.fill(block, 0, <usize>BLOCK_SIZE);
+  store<u16>(slotPm + (<usize>slot << 1), 0);
   store<u32>(slotSize + (<usize>slot << 2), size);
   store<u32>(slotHome + (<usize>slot << 2), (seg << 24) | (node << 8) | devfn);
   if (slot >= slotLimit) slotLimit = slot + 1;
@@ -218,10 +291,19 @@ export function loadPlanes(slot: i32): i32 {
   memory.copy(blockOf(slot), staging, <usize>PLANES_SIZE);
   const home = homeOf(slot);
   refreshMultiFunction((home >> 8) & 0xffff, (home & 0xff) >> 3);
-  markBusNumbers(slot);
+  markStoreHooks(slot);
   // The header type or bus numbers may have changed.
   route(home >> 24);
   return OK;
+}
+
+/**
+ * The hooks the store sets itself, from the planes: a bridge's bus numbers and the PMCSR dword.
+ * Run when planes are loaded and after the BAR mapper clears a slot's hook plane.
+ */
+export function markStoreHooks(slot: i32): void {
+  markBusNumbers(slot);
+  pmLocate(slot);
 }
 
 /** A bridge's bus-number dword is hooked so that config routing follows the guest's writes. */
@@ -317,12 +399,15 @@ export function slotRead(slot: i32, reg: u32, size: i32): u32 {
 
 /**
  * Writes through the one config path: masks decide every bit; anything else is dropped. Then,
- * if the dword is hooked (a BAR, Command, ...), the mechanism that follows it runs.
+ * if the dword is hooked (a BAR, Command, ...), the mechanism that follows it runs, given the
+ * dword as it was before the write.
  */
 export function slotWrite(slot: i32, reg: u32, size: i32, value: u32): void {
   if (!isTransaction(reg, size) || reg >= sizeOf(slot)) return;
   const block = blockOf(slot);
   const p = block + <usize>reg;
+  const hook = load<u8>(block + <usize>HOOK_PLANE + <usize>(reg >> 2));
+  const old = hook != 0 ? load<u32>(block + <usize>(reg & ~3)) : 0;
   if (size == 4) {
     const wm = load<u32>(p, PLANE_SIZE);
     const w1 = load<u32>(p, PLANE_SIZE * 2);
@@ -338,8 +423,31 @@ export function slotWrite(slot: i32, reg: u32, size: i32, value: u32): void {
     const w1 = load<u8>(p, PLANE_SIZE * 2);
     store<u8>(p, ((load<u8>(p) & ~wm) | (v & wm)) & ~(v & w1));
   }
+  if (hook != 0) runHook(hook, slot, reg, old, false);
+}
+
+/**
+ * A device-side change of config bytes (a device model or the platform: hotplug slot status, AER
+ * error status, a reset restoring power-on values): the `size` bytes at `reg` become exactly
+ * `value`, whatever the masks say, and then the dword's hook runs as after a guest write, so BAR
+ * mappings, bridge routing and windows and interrupts follow. The hooks see a device write: the
+ * PM hook keeps an unsupported PowerState (that rule is for software's writes). What is read from
+ * the planes only when they are loaded or attached (header type, capability positions, BAR kinds
+ * and sizes) is not re-read. OK, ERR_NOT_FOUND (no such slot), or ERR_RANGE (a size other than 1,
+ * 2 or 4, a dword-crossing access, or an offset beyond the function's config space).
+ */
+export function slotPoke(slot: i32, reg: u32, size: i32, value: u32): i32 {
+  if (!slotValid(slot)) return ERR_NOT_FOUND;
+  if (!isTransaction(reg, size) || reg >= sizeOf(slot)) return ERR_RANGE;
+  const block = blockOf(slot);
+  const p = block + <usize>reg;
   const hook = load<u8>(block + <usize>HOOK_PLANE + <usize>(reg >> 2));
-  if (hook != 0) runHook(hook, slot, reg);
+  const old = load<u32>(block + <usize>(reg & ~3));
+  if (size == 4) store<u32>(p, value);
+  else if (size == 2) store<u16>(p, <u16>value);
+  else store<u8>(p, <u8>value);
+  if (hook != 0) runHook(hook, slot, reg, old, true);
+  return OK;
 }
 
 export function configRead(seg: u32, bus: u32, dev: u32, fn: u32, reg: u32, size: i32): u32 {

@@ -7,7 +7,7 @@
 //   +4 region u32 (the whole-BAR region) | +8 size u64 | +16 base u64 (while mapped)
 //   +24 first handler region u32 (a list through the region records' next field)
 //   +31 (entry 0 only) 1 = attached
-import { blockOf, sizeOf, isBridge, isBelow, slotLimit, markBusNumbers } from "../config/store";
+import { blockOf, sizeOf, isBridge, isBelow, slotLimit, markStoreHooks, powerState, D0 } from "../config/store";
 import { MAX_FUNCTIONS, HOOK_PLANE, HOOK_BARS, OK, ERR_RANGE, ERR_EXISTS, ERR_FULL, ERR_NOT_FOUND } from "../config/layout";
 import { regionMap, regionUnmap, SPACE_MMIO, SPACE_IO, MMIO_LIMIT } from "./region-table";
 import {
@@ -160,7 +160,7 @@ export function barDetach(slot: i32): void {
   }
   memory.fill(t, 0, ENTRIES * ENTRY);
   memory.fill(blockOf(slot) + <usize>HOOK_PLANE, 0, 1024);
-  markBusNumbers(slot);
+  markStoreHooks(slot);
 }
 
 // Imported late to keep the cycle with regions.ts explicit.
@@ -216,12 +216,14 @@ let tBase: u64 = 0;
 /**
  * Where the registers say BAR `bar` should be mapped (PCI 3.0 §6.2.5; decode per Command). As in
  * QEMU's pci_bar_address, a 32-bit BAR or ROM whose last byte would be 0xFFFFFFFF is not mapped:
- * that is where the all-ones sizing probe puts it.
+ * that is where the all-ones sizing probe puts it. A function not in D0 decodes nothing (PCI Bus
+ * PM 1.2 §5.3: in D1-D3hot it answers config cycles only; power.ts).
  */
 function computeTarget(slot: i32, bar: u32, kind: u8, size: u64): void {
   const command = load<u16>(blockOf(slot) + 4);
   tValid = false;
   tBase = 0;
+  if (powerState(slot) != D0) return;
   if (kind == BAR_IO) {
     if ((command & 1) == 0) return;
     tBase = <u64>(cfg32(slot, 0x10 + (bar << 2)) & 0xfffffffc);
@@ -285,6 +287,11 @@ function refreshAll(slot: i32): void {
     computeTarget(slot, i, kind, load<u64>(e, 8));
     apply(slot, i, e, tValid, tBase);
   }
+}
+
+/** The function's power state changed (power.ts): every BAR and the ROM follow, as after Command. */
+export function barRefresh(slot: i32): void {
+  if (barAttached(slot)) refreshAll(slot);
 }
 
 /** A bridge's Command or windows changed: every function below it re-applies its BARs. */

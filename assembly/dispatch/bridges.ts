@@ -2,7 +2,7 @@
 // windows, gated by their Command register (PCI-to-PCI Bridge Architecture 1.2 §3.2.2, §3.2.5).
 // The store routes config cycles by the bridges' bus numbers (config/store.ts route()); this file
 // follows the guest's writes to a bridge's registers and answers "does this BAR decode".
-import { blockOf, isBridge, slotParent, segmentOf, route } from "../config/store";
+import { blockOf, isBridge, slotParent, segmentOf, route, powerState, D3HOT } from "../config/store";
 import { HOOK_BRIDGE } from "../config/layout";
 import { barOnWrite, barRefreshBelow } from "./bar-mapper";
 
@@ -27,6 +27,8 @@ const IO_LIMIT_UPPER: usize = 0x32;
 }
 
 function windowCovers(p: i32, io: bool, base: u64, size: u64): bool {
+  // A bridge in D3hot forwards config cycles only (PCI-to-PCI Bridge 1.2; PCI Bus PM 1.2 §5.3).
+  if (powerState(p) == D3HOT) return false;
   const b = blockOf(p);
   const command = load<u8>(b + 4);
   if (io) {
@@ -47,9 +49,9 @@ function windowCovers(p: i32, io: bool, base: u64, size: u64): bool {
 }
 
 /**
- * Whether every bridge above `slot` forwards the whole range downstream: decode bit on and the
- * range inside its IO window (IO) or inside its memory or prefetchable window (memory). A BAR
- * only partly inside a window does not decode at all (docs/limits.md).
+ * Whether every bridge above `slot` forwards the whole range downstream: not in D3hot, decode bit
+ * on and the range inside its IO window (IO) or inside its memory or prefetchable window (memory).
+ * A BAR only partly inside a window does not decode at all (docs/limits.md).
  */
 export function bridgesForward(slot: i32, io: bool, base: u64, size: u64): bool {
   let p = slotParent(slot);

@@ -37,19 +37,8 @@ export function irqAttached(slot: i32): bool {
   store<u32>(blockOf(slot) + <usize>reg, value);
 }
 
-/**
- * The first capability with `id` in the standard list (from 0x34), or 0. Bounded: at most 48
- * hops, pointers masked to dwords, a pointer below 0x40 ends the list (PCI 3.0 §6.7).
- */
-export function findCapability(slot: i32, id: u32): u32 {
-  if ((cfg16(slot, 0x06) & 0x10) == 0) return 0;
-  let ptr = cfg8(slot, 0x34) & 0xfc;
-  for (let hops = 0; ptr >= 0x40 && hops < 48; hops++) {
-    if (cfg8(slot, ptr) == id) return ptr;
-    ptr = cfg8(slot, ptr + 1) & 0xfc;
-  }
-  return 0;
-}
+/** The capability walk is the store's (config/store.ts), shared with power management. */
+export { findCapability } from "../config/store";
 
 /** Resets a slot's state to "attached, nothing asserted, no line held". */
 export function stateReset(slot: i32, pin: u32, msiCap: u32, msixCap: u32): void {

@@ -46,6 +46,18 @@ export interface CoreBackend {
   configRead(seg: number, bus: number, dev: number, fn: number, reg: number, size: number): number;
   /** Returns the number of interrupt events queued after the write (as mmioWrite and ioWrite do). */
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number;
+  /**
+   * A device-side change of slot `slot`'s config bytes (device models, hotplug, AER, a reset
+   * restoring power-on values): the `size` bytes at `offset` become exactly `value`, with no write
+   * mask and no write-1-to-clear, and then the dword's mechanisms follow as after a guest write
+   * (BAR mapper, bridge routing and windows, MSI/MSI-X/INTx, power management; the PM hook keeps
+   * even an unsupported PowerState, that rule being for software's writes). Layout read when
+   * planes are loaded or attached (header type, capability positions, BAR kinds and sizes) is not
+   * re-read. Returns the number of interrupt events queued (>= 0, as configWrite), or NOT_FOUND
+   * (no such slot) or RANGE (size not 1, 2 or 4, a dword-crossing access, an offset beyond the
+   * function's config space), changing nothing. Never throws.
+   */
+  configPoke(slot: number, offset: number, size: number, value: number): number;
   /** Maps segment `seg`'s ECAM window at `base` (1 MiB aligned) for buses busStart..busEnd. */
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number;
   /** Low 32 bits of an MMIO read; the high half of an 8-byte read is in mmioReadHigh(). */

@@ -41,6 +41,12 @@ export interface DeviceContext {
   /** Reads the function's config space as the guest would (a device model may look at Command). */
   configRead(offset: number, size: number): number;
   /**
+   * Changes the function's own config bytes as the device does (no write masks, no
+   * write-1-to-clear): status bits a device sets, registers it updates. BAR mapping, bridge
+   * routing, interrupt state and watches follow as after a guest write.
+   */
+  configPoke(offset: number, size: 1 | 2 | 4, value: number): void;
+  /**
    * Calls `onChange` after any access that changed bytes [offset, offset + length) of the
    * function's config space (by a config cycle, ECAM, `bus.configWrite`, a batch replay as a whole,
    * or a snapshot restore). For chipset registers whose value steers the platform, such as PIRQ
@@ -58,6 +64,8 @@ export interface DeviceContext {
 export interface DeviceInstance {
   /** Returns the device to its power-on state. */
   reset?(): void;
+  /** The function was removed (unplugged, a virtual function disabled): stop what runs on its own. */
+  detach?(): void;
   /**
    * The model's running state as plain data (numbers, booleans, strings, bigints, Uint8Array,
    * Uint32Array, arrays, plain objects) for `bus.snapshot()`. A model that keeps state between

@@ -45,13 +45,21 @@ export class Dispatch {
     slots: Map<string, number>,
     private readonly onError?: (error: unknown, info: AccessErrorInfo) => void,
   ) {
-    for (const f of topology.functions) {
-      const slot = slots.get(f.path)!;
-      this.bdfBySlot.set(slot, f.path);
-      const view = new DataView(f.planes.config.buffer);
-      this.ioBar.set(slot, Array.from({ length: 6 }, (_, bar) => (view.getUint32(0x10 + 4 * bar, true) & 1) === 1));
-    }
+    for (const f of topology.functions) this.addFunction(slots.get(f.path)!, f.path, f.planes.config);
     core.hostAccess = (handle, write, offset, size, lo, hi, out) => this.serve(handle, write, offset, size, lo, hi, out);
+  }
+
+  /** Learns a function's name and which of its BARs are I/O (at construction, and when one is added at run time). */
+  addFunction(slot: number, path: string, config: Uint8Array): void {
+    this.bdfBySlot.set(slot, path);
+    const view = new DataView(config.buffer, config.byteOffset, config.byteLength);
+    this.ioBar.set(slot, Array.from({ length: 6 }, (_, bar) => (view.getUint32(0x10 + 4 * bar, true) & 1) === 1));
+  }
+
+  /** Forgets a removed function (its slot may be reused by another). */
+  removeFunction(slot: number): void {
+    this.bdfBySlot.delete(slot);
+    this.ioBar.delete(slot);
   }
 
   /** Calls a TypeScript model for the core; reports a throw to onError and passes it on. */

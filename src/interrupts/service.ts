@@ -62,6 +62,11 @@ export class InterruptService {
     private readonly bdfOf: (slot: number) => string,
   ) {}
 
+  /** Forgets what it found of a removed function's capabilities (its slot may be reused). */
+  forget(slot: number): void {
+    this.caps.delete(slot);
+  }
+
   /** The sink now set, if any. */
   get sink(): InterruptSink | undefined {
     return this.target;

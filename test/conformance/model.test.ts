@@ -16,6 +16,17 @@ const writeArb = fc.record({
   value: fc.oneof(fc.nat(0xffffffff), fc.constantFrom(0, 0xffffffff)),
 });
 
+/** The first power-management capability (ID 1) in the list (PCI 3.0 §6.7), with PMCSR in the first 256 bytes; 0 if none. */
+function firstPm(config: Uint8Array): number {
+  if (!(config[0x06] & 0x10)) return 0;
+  let p = config[0x34] & 0xfc;
+  for (let hops = 0; p >= 0x40 && hops < 48; hops++) {
+    if (config[p] === 0x01) return p + 8 <= 256 ? p : 0;
+    p = config[p + 1] & 0xfc;
+  }
+  return 0;
+}
+
 describe.each(BACKENDS)('random descriptors follow the specification write masks (%s backend)', (backend) => {
   test('every write of a random sequence changes exactly the masked bits of its own bytes', async () => {
     await fc.assert(
@@ -45,6 +56,11 @@ describe.each(BACKENDS)('random descriptors follow the specification write masks
         const keep = new Set(msi.flatMap((cap) => [cap + 2, cap + 3]));
         poke(bus, '00:01.0', 0, initial.map((v, i) => (keep.has(i) ? v : noise === null ? v | m.c[i] : rnd())));
         const model = snapshot(bus, '00:01.0', size);
+        // PCI Bus PM 1.2 §3.2.4: a write of a power state the function does not support (D1, D2
+        // without PMC bits 9, 10) leaves PowerState as it was; masks cannot say it, so the model
+        // applies it after them. The PM capability is the first with ID 1 in the list the planes
+        // now hold (the noise may have rewritten the list).
+        const pm = firstPm(model);
         // Every byte once with ones and zeros, then the random writes.
         const all = [
           ...Array.from({ length: 256 }, (_, reg) => ({ reg, size: 1, value: 0xff })),
@@ -54,12 +70,18 @@ describe.each(BACKENDS)('random descriptors follow the specification write masks
         for (const w of all) {
           bus.configWrite('00:01.0', w.reg, w.size, w.value);
           const ok = (w.reg & 3) + w.size <= 4 && w.reg < size;
+          const oldState = pm === 0 ? 0 : model[pm + 4] & 3;
           for (let i = 0; ok && i < w.size; i++) {
             const at = w.reg + i;
             const v = (w.value >>> (8 * i)) & 0xff;
             model[at] = m.unspecified[at]
               ? bus.configRead('00:01.0', at, 1)
               : (((model[at] & ~m.w[at]) | (v & m.w[at])) & ~(v & m.c[at])) & 0xff;
+          }
+          if (pm !== 0 && ok && w.reg <= pm + 4 && pm + 4 < w.reg + w.size) {
+            const state = model[pm + 4] & 3;
+            const pmc = model[pm + 2] | (model[pm + 3] << 8);
+            if ((state === 1 && !(pmc & 0x200)) || (state === 2 && !(pmc & 0x400))) model[pm + 4] = (model[pm + 4] & ~3) | oldState;
           }
           for (const at of deviceOwned) model[at] = bus.configRead('00:01.0', at, 1);
           const lane = w.reg & ~3;

@@ -100,6 +100,7 @@ type CoreOp =
   | { op: 'setEcam'; seg: number; base: number; busStart: number; busEnd: number }
   | { op: 'configRead'; seg: number; bus: number; dev: number; fn: number; reg: number; size: number }
   | { op: 'configWrite'; seg: number; bus: number; dev: number; fn: number; reg: number; size: number; value: number }
+  | { op: 'configPoke'; slot: number; reg: number; size: number; value: number }
   | { op: 'mmioRead'; addr: number; size: number }
   | { op: 'mmioWrite'; addr: number; size: number; value: number; high: number }
   | { op: 'ioRead'; port: number; size: number }
@@ -135,6 +136,7 @@ function coreOpsArb(): fc.Arbitrary<CoreOp[]> {
     { weight: 2, arbitrary: fc.record({ op: fc.constant('setEcam' as const), seg: small(17), base: baseArb, busStart: small(255), busEnd: small(256) }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('configRead' as const), seg: small(3), bus: fc.constantFrom(0, 1, 7, 0xff), dev: small(31), fn: small(7), reg: small(0x1003), size: anySize }) },
     { weight: 4, arbitrary: fc.record({ op: fc.constant('configWrite' as const), seg: small(3), bus: fc.constantFrom(0, 1, 7, 0xff), dev: small(31), fn: small(7), reg: small(0x1003), size: anySize, value: u32 }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('configPoke' as const), slot: small(8), reg: small(0x1003), size: anySize, value: u32 }) },
     { weight: 6, arbitrary: fc.record({ op: fc.constant('mmioRead' as const), addr: fc.oneof(baseArb, fc.tuple(baseArb, fc.nat(0x1ffffff)).map(([b, o]) => b + o)), size: anySize }) },
     { weight: 6, arbitrary: fc.record({ op: fc.constant('mmioWrite' as const), addr: fc.oneof(baseArb, fc.tuple(baseArb, fc.nat(0x1ffffff)).map(([b, o]) => b + o)), size: anySize, value: u32, high: u32 }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('ioRead' as const), port: fc.oneof(fc.integer({ min: 0xcf6, max: 0xd01 }), fc.constantFrom(...HOSTILE)), size: anySize }) },
@@ -183,6 +185,7 @@ function applyCore(core: CoreBackend, o: CoreOp): number | undefined {
     case 'setEcam': return core.setEcam(o.seg, o.base, o.busStart, o.busEnd);
     case 'configRead': return core.configRead(o.seg, o.bus, o.dev, o.fn, o.reg, o.size);
     case 'configWrite': return core.configWrite(o.seg, o.bus, o.dev, o.fn, o.reg, o.size, o.value);
+    case 'configPoke': return core.configPoke(o.slot, o.reg, o.size, o.value);
     case 'mmioRead': return core.mmioRead(o.addr, o.size) * 2 ** 32 + core.mmioReadHigh();
     case 'mmioWrite': return core.mmioWrite(o.addr, o.size, o.value, o.high);
     case 'ioRead': return core.ioRead(o.port, o.size);

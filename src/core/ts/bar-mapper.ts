@@ -3,6 +3,7 @@
 // BAR whose upper dword puts it at or above 2^52 is invalid before any sum is formed.
 import { Limits, Status } from '../backend.js';
 import type { ConfigStore } from './config-store.js';
+import { D0 } from './power.js';
 import type { Effects } from './effects.js';
 import { MMIO_LIMIT, SPACE_IO, SPACE_MMIO } from './region-table.js';
 import type { RegionTable } from './region-table.js';
@@ -136,7 +137,7 @@ export class BarMapper {
     }
     this.tables[slot] = undefined;
     this.store.hooks[slot]?.fill(0);
-    if (this.store.sizeOf(slot) !== 0) this.store.markBusNumbers(slot);
+    if (this.store.sizeOf(slot) !== 0) this.store.markStoreHooks(slot);
   }
 
   handler(slot: number, bar: number, offset: number, length: number, kind: number, datum: number): number {
@@ -180,10 +181,12 @@ export class BarMapper {
     this.regions.free(id);
   }
 
+  /** computeTarget in the Wasm core; a function not in D0 decodes nothing (PCI Bus PM 1.2 §5.3). */
   private computeTarget(slot: number, bar: number, kind: number, size: number): void {
     const command = this.store.view(slot).getUint16(4, true);
     this.tValid = false;
     this.tBase = 0;
+    if (this.store.powerState(slot) !== D0) return;
     if (kind === BarKind.IO) {
       if ((command & 1) === 0) return;
       this.tBase = (this.cfg32(slot, 0x10 + bar * 4) & 0xfffffffc) >>> 0;
@@ -246,6 +249,11 @@ export class BarMapper {
       this.computeTarget(slot, i, e.kind, e.size);
       this.apply(slot, i, e, this.tValid, this.tBase);
     }
+  }
+
+  /** The function's power state changed (power.ts): every BAR and the ROM follow, as after Command. */
+  refresh(slot: number): void {
+    if (this.attached(slot)) this.refreshAll(slot);
   }
 
   /** A bridge's Command or windows changed: every function below it re-applies its BARs. */

@@ -1,6 +1,7 @@
 // TypeScript twin of assembly/dispatch/bridges.ts: what the bridges above a function forward
 // downstream (their IO, memory and prefetchable windows, gated by their Command register).
 import type { ConfigStore } from './config-store.js';
+import { D3HOT } from './power.js';
 
 export const HOOK_BRIDGE = 2;
 const TWO32 = 4294967296;
@@ -24,9 +25,10 @@ export class Bridges {
   constructor(private readonly store: ConfigStore) {}
 
   /**
-   * Whether every bridge above `slot` forwards the whole range downstream: the bridge has the
-   * decode bit on (Command IO or Memory, PCI-to-PCI Bridge 1.2 §3.2.2) and the range lies inside
-   * its IO window (IO) or inside its memory or its prefetchable window (memory, §3.2.5.6-9).
+   * Whether every bridge above `slot` forwards the whole range downstream: the bridge is not in
+   * D3hot, has the decode bit on (Command IO or Memory, PCI-to-PCI Bridge 1.2 §3.2.2) and the
+   * range lies inside its IO window (IO) or inside its memory or its prefetchable window (memory,
+   * §3.2.5.6-9).
    */
   forwards(slot: number, io: boolean, base: number, size: number): boolean {
     let p = this.store.parentOf(slot);
@@ -38,6 +40,8 @@ export class Bridges {
   }
 
   private windowCovers(p: number, io: boolean, base: number, size: number): boolean {
+    // A bridge in D3hot forwards config cycles only (PCI-to-PCI Bridge 1.2; PCI Bus PM 1.2 §5.3).
+    if (this.store.powerState(p) === D3HOT) return false;
     const view = this.store.view(p);
     const block = this.store.block(p);
     const command = block[4];

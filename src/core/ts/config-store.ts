@@ -3,6 +3,7 @@
 // for the layout both follow).
 import { Limits, Status, onesFor } from '../backend.js';
 import { HOOK_BRIDGE } from './bridges.js';
+import { HOOK_PM, D0, D3HOT } from './power.js';
 
 export { onesFor };
 
@@ -10,6 +11,10 @@ const PLANE = Limits.planeSize;
 const BLOCK = PLANE * 3;
 const HEADER_TYPE = 0x0e;
 const MULTI_FUNCTION = 0x80;
+/** PCI Bus Power Management 1.2 §3.2: capability ID 01h; PMC at +2, PMCSR at +4. */
+const CAP_PM = 0x01;
+const PMC = 2;
+const PMCSR = 4;
 
 
 /** Contiguous byte lanes within one dword, size 1/2/4 (PCI Local Bus 3.0 §3.2.2.3.2). */
@@ -21,8 +26,11 @@ function isIndex(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
 }
 
-/** What follows a write to a hooked dword (dispatch/hooks in the Wasm core). */
-export type HookRunner = (hook: number, slot: number, reg: number) => void;
+/**
+ * What follows a write to a hooked dword (dispatch/hooks in the Wasm core): `old` is the dword
+ * before the write, `device` true for a device-side change (slotPoke), false for a guest's write.
+ */
+export type HookRunner = (hook: number, slot: number, reg: number, old: number, device: boolean) => void;
 
 /**
  * Where functions sit. A function sits on a bus "node": a root bus of a segment (its number is
@@ -58,6 +66,8 @@ export class ConfigStore {
   private readonly segs = new Uint8Array(Limits.functions);
   private readonly nodes = new Uint16Array(Limits.functions);
   private readonly devfns = new Uint8Array(Limits.functions);
+  /** Per slot: offset of the power-management capability, 0 = none (found when planes are loaded). */
+  private readonly pm = new Uint16Array(Limits.functions);
   /** One past the highest slot ever used: walks over slots stop there. */
   slotLimit = 0;
 
@@ -91,14 +101,67 @@ export class ConfigStore {
   }
 
   /**
-   * Whether the function and every bridge above it have Bus Master Enable set: a bridge forwards
-   * a downstream device's memory requests upstream only then (PCI-to-PCI Bridge 1.2 §3.2.2).
+   * Whether the function may master the bus: Bus Master Enable set and in D0 (PCI Bus PM 1.2
+   * §5.3), and every bridge above it with Bus Master Enable set (PCI-to-PCI Bridge 1.2 §3.2.2) and
+   * not in D3hot (mastering in assembly/config/store.ts).
    */
   mastering(slot: number): boolean {
+    if (this.powerState(slot) !== D0) return false;
     for (let s = slot; s >= 0; s = this.parentOf(s)) {
       if ((this.blocks[s]![4] & 4) === 0) return false;
+      if (s !== slot && this.powerState(s) === D3HOT) return false;
     }
     return true;
+  }
+
+  /**
+   * The first capability with `id` in the standard list from 0x34 (PCI 3.0 §6.7), or 0. Bounded
+   * against hostile planes: at most 48 hops, pointers masked to dwords, below 0x40 ends the list.
+   * The caller has validated the slot.
+   */
+  findCapability(slot: number, id: number): number {
+    const block = this.blocks[slot]!;
+    // No list unless Status says there is one (PCI 3.0 §6.2.3 bit 4, §6.7).
+    if ((block[0x06] & 0x10) === 0) return 0;
+    let p = block[0x34] & 0xfc;
+    for (let hops = 0; p >= 0x40 && hops < 48; hops++) {
+      if (block[p] === id) return p;
+      p = block[p + 1] & 0xfc;
+    }
+    return 0;
+  }
+
+  /** Offset of a valid slot's power-management capability, 0 when it has none. */
+  pmCapOf(slot: number): number {
+    return this.pm[slot];
+  }
+
+  /** PMCSR PowerState of a valid slot (0 D0 .. 3 D3hot), read from config bytes; D0 without PM. */
+  powerState(slot: number): number {
+    const cap = this.pm[slot];
+    return cap === 0 ? D0 : this.blocks[slot]![cap + PMCSR] & 3;
+  }
+
+  /** D0 and D3hot always; D1 and D2 when PMC bits 9 and 10 say so (PCI Bus PM 1.2 §3.2.3). */
+  pmSupports(slot: number, cap: number, state: number): boolean {
+    const pmc = this.views[slot]!.getUint16(cap + PMC, true);
+    if (state === 1) return (pmc & 0x200) !== 0;
+    if (state === 2) return (pmc & 0x400) !== 0;
+    return true;
+  }
+
+  /**
+   * Finds the PM capability when planes are loaded and hooks its PMCSR dword unless another code
+   * holds it (the PM rule runs for any hooked dword; pmLocate in assembly/config/store.ts).
+   */
+  pmLocate(slot: number): void {
+    const hooks = this.hooks[slot]!;
+    const old = this.pm[slot];
+    if (old !== 0 && hooks[(old + 4) >> 2] === HOOK_PM) hooks[(old + 4) >> 2] = 0;
+    let cap = this.findCapability(slot, CAP_PM);
+    if (cap + 8 > Limits.conventionalSize) cap = 0;
+    this.pm[slot] = cap;
+    if (cap !== 0 && hooks[(cap + 4) >> 2] === 0) hooks[(cap + 4) >> 2] = HOOK_PM;
   }
 
   /** The device number of a slot on the bus it sits on (physical, not the bus number); 0 for no slot. */
@@ -146,6 +209,7 @@ export class ConfigStore {
     }
     block.fill(0);
     this.hooks[slot]!.fill(0);
+    this.pm[slot] = 0;
     this.sizes[slot] = size;
     this.segs[slot] = seg;
     this.nodes[slot] = node;
@@ -181,10 +245,16 @@ export class ConfigStore {
     block.set(wmask.subarray(0, PLANE), PLANE);
     block.set(w1c.subarray(0, PLANE), PLANE * 2);
     this.refreshMultiFunction(this.nodes[slot], this.devfns[slot] >> 3);
-    this.markBusNumbers(slot);
+    this.markStoreHooks(slot);
     // The header type or bus numbers may have changed.
     this.route(this.segs[slot]);
     return Status.OK;
+  }
+
+  /** The hooks the store sets itself: a bridge's bus numbers and the PMCSR dword (markStoreHooks in Wasm). */
+  markStoreHooks(slot: number): void {
+    this.markBusNumbers(slot);
+    this.pmLocate(slot);
   }
 
   /** A bridge's bus-number dword is hooked so that config routing follows the guest's writes. */
@@ -261,6 +331,8 @@ export class ConfigStore {
   slotWrite(slot: number, reg: number, size: number, value: number): void {
     if (!isTransaction(reg, size) || !(reg < this.sizes[slot])) return;
     const view = this.views[slot]!;
+    const hook = this.hooks[slot]![reg >> 2];
+    const old = hook !== 0 ? view.getUint32(reg & ~3, true) : 0;
     if (size === 4) {
       const wm = view.getUint32(reg + PLANE, true);
       const w1 = view.getUint32(reg + PLANE * 2, true);
@@ -275,8 +347,25 @@ export class ConfigStore {
       const w1 = block[reg + PLANE * 2];
       block[reg] = ((block[reg] & ~wm) | (value & wm)) & ~(value & w1);
     }
+    if (hook !== 0) this.runHook(hook, slot, reg, old, false);
+  }
+
+  /**
+   * A device-side change (slotPoke in assembly/config/store.ts): the bytes become exactly `value`,
+   * then the dword's hook runs as after a guest write. OK, NOT_FOUND or RANGE. Arguments are
+   * already coerced (i32 slot and size, u32 reg and value).
+   */
+  slotPoke(slot: number, reg: number, size: number, value: number): number {
+    if (!this.slotValid(slot)) return Status.NOT_FOUND;
+    if (!isTransaction(reg, size) || !(reg < this.sizes[slot])) return Status.RANGE;
+    const view = this.views[slot]!;
     const hook = this.hooks[slot]![reg >> 2];
-    if (hook !== 0) this.runHook(hook, slot, reg);
+    const old = view.getUint32(reg & ~3, true);
+    if (size === 4) view.setUint32(reg, value, true);
+    else if (size === 2) view.setUint16(reg, value & 0xffff, true);
+    else this.blocks[slot]![reg] = value & 0xff;
+    if (hook !== 0) this.runHook(hook, slot, reg, old, true);
+    return Status.OK;
   }
 
   /** seg<<24 | node<<8 | dev<<3 | fn of a valid slot, else 0 (state save and load, as the Wasm core's slotHomeOf). */

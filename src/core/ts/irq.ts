@@ -104,19 +104,9 @@ export class Interrupts {
     return this.store.view(slot).getUint32(reg, true);
   }
 
-  /**
-   * The first capability with `id` in the standard list from 0x34 (PCI 3.0 §6.7), or 0. Bounded
-   * against hostile planes: at most 48 hops, pointers masked to dwords, below 0x40 ends the list.
-   */
+  /** The store's bounded capability walk (ConfigStore.findCapability), shared with power management. */
   private findCapability(slot: number, id: number): number {
-    // No list unless Status says there is one (PCI 3.0 §6.2.3 bit 4, §6.7).
-    if ((this.cfg16(slot, 0x06) & 0x10) === 0) return 0;
-    let p = this.cfg8(slot, 0x34) & 0xfc;
-    for (let hops = 0; p >= 0x40 && hops < 48; hops++) {
-      if (this.cfg8(slot, p) === id) return p;
-      p = this.cfg8(slot, p + 1) & 0xfc;
-    }
-    return 0;
+    return this.store.findCapability(slot, id);
   }
 
   // ------------------------------------------------------------------------------------------

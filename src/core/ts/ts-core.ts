@@ -12,6 +12,7 @@ import { Doorbells } from './doorbell.js';
 import { Regfiles } from './regfile.js';
 import { BarMapper, HOOK_BARS } from './bar-mapper.js';
 import { Bridges, HOOK_BRIDGE } from './bridges.js';
+import { pmWritten } from './power.js';
 import { Dispatcher } from './access.js';
 import { Interrupts } from './irq.js';
 import { DmaTranslator } from './dma/index.js';
@@ -49,12 +50,14 @@ export class TsCore implements CoreBackend {
   constructor() {
     // See runHook / releaseHooks in assembly/dispatch/hooks.ts. Command's dword keeps its BAR or
     // bridge hook; every write to it then re-evaluates INTx (Interrupt Disable, PCI 3.0 §6.2.2).
-    this.store.runHook = (hook, slot, reg) => {
+    this.store.runHook = (hook, slot, reg, old, device) => {
       if (hook === HOOK_BARS) this.bars.onWrite(slot, reg);
       else if (hook === HOOK_BRIDGE) this.bridgeWritten(slot, reg);
       else if (hook === Irq.HOOK_MSI) this.irq.msiWritten(slot);
       else if (hook === Irq.HOOK_MSIX) this.irq.msixWritten(slot);
       if (reg >>> 2 === 1) this.irq.commandWritten(slot);
+      // PMCSR carries HOOK_PM; the PM rule acts only on PMCSR's dword, whatever code holds it.
+      pmWritten(this.store, this.bars, slot, reg, old, device);
     };
     this.store.releaseHooks = (slot) => {
       // The line reference goes first; barDetach then frees the MSI-X handler regions.
@@ -115,6 +118,10 @@ export class TsCore implements CoreBackend {
   configWrite(seg: number, bus: number, dev: number, fn: number, reg: number, size: number, value: number): number {
     this.store.configWrite(seg >>> 0, bus >>> 0, dev >>> 0, fn >>> 0, reg >>> 0, size | 0, value >>> 0);
     return this.irq.queued();
+  }
+  configPoke(slot: number, offset: number, size: number, value: number): number {
+    const st = this.store.slotPoke(slot | 0, offset >>> 0, size | 0, value >>> 0);
+    return st < 0 ? st : this.irq.queued();
   }
   setEcam(seg: number, base: number, busStart: number, busEnd: number): number {
     base = +base;
