@@ -1,9 +1,9 @@
 // The step generator: random and structure-aware guest and embedder actions. It aims at what the
-// topology has (BARs, Command, bridges' bus numbers and windows, MSI and MSI-X capabilities,
-// virtio structures, the test device's registers) wherever the guest has put them now (it asks
-// the reference model where BARs are mapped and where functions answer), and mixes in garbage:
-// random registers, unaligned and invalid sizes, hostile numbers, garbage descriptors in guest RAM,
-// DMA domains churned under the devices. Deterministic for a seed and the model's state.
+// topology has (BARs, Command, bridges' bus numbers and windows, power states, MSI and MSI-X
+// capabilities, virtio structures, the test device's registers) wherever the guest has put them
+// now (it asks the reference model where BARs are mapped and where functions answer), and mixes in
+// garbage: random registers, unaligned and invalid sizes, hostile numbers, garbage descriptors in
+// guest RAM, DMA domains churned under the devices. Deterministic for a seed and the model's state.
 import type { ConfigAccess } from '../src/firmware/index.js';
 import { runFirmware } from '../src/firmware/index.js';
 import { createBus } from '../src/bus.js';
@@ -79,6 +79,7 @@ export class Generator {
       [7, () => this.barProgram()],
       [5, () => this.commandFlip()],
       [5, () => this.bridgeProgram()],
+      [3, () => this.powerProgram()],
       [4, () => this.msiProgram()],
       [6, () => this.msixProgram()],
       [16, () => this.mmioDevice()],
@@ -332,6 +333,67 @@ export class Generator {
       steps.push(...this.config(b.index, 0x28, 4, 'write', upper, 'bridge pref upper base'));
       steps.push(...this.config(b.index, 0x2c, 4, 'write', upper + (r.chance(0.8) ? 0 : r.int(4)), 'bridge pref upper limit'));
     }
+    return steps;
+  }
+
+  /**
+   * Power states through PMCSR (PCI Bus PM 1.2 §3.2.4): a function leaves D0 for D3hot, D1 or D2
+   * (refused where PMC does not support them), mostly comes back within the action, with accesses
+   * to its BARs at their programmed addresses (or, for a bridge, those of the functions below it)
+   * and embedder DMA by it in between; sometimes a 64-bit BAR's lower dword is left staged before
+   * a transition; PMCSR's other bits (PME_En, PME_Status W1C, read-only bits) go along. A function
+   * left out of D0 is most often brought back by the next power action, so that the rest of the
+   * episode has it decoding again.
+   */
+  private powerProgram(): Step[] {
+    const r = this.rng;
+    const m = this.model;
+    const asleep = this.fnWith((x) => m.pmCap[x.index] !== 0 && m.powerState(x.index) !== 0);
+    const f = asleep && r.chance(0.7) ? asleep : this.fnWith((x) => m.pmCap[x.index] !== 0);
+    if (!f) return this.configAccess();
+    const reg = m.pmCap[f.index] + 4;
+    const pmcsr = (state: number, why: string): Step[] => {
+      const cur = this.cfgValue(f.index, reg, 4);
+      const other = r.weighted<() => number>([[8, () => cur], [1, () => cur | 0x8000], [1, () => cur ^ 0x100], [1, () => r.u32()], [1, () => 0xffffffff]])();
+      const v = ((other & ~3) | state) >>> 0;
+      const size = r.weighted([[3, 1], [3, 2], [4, 4]]);
+      return this.config(f.index, reg, size, 'write', size === 4 ? v : v & (size === 1 ? 0xff : 0xffff), why);
+    };
+    if (m.powerState(f.index) !== 0) {
+      return pmcsr(r.weighted([[8, 0], [1, 1], [1, 2], [1, 3]]), 'power: back to D0');
+    }
+    const steps: Step[] = [];
+    const mem64 = f.bars.filter((b) => b.kind === 'mem64');
+    if (mem64.length && r.chance(0.2)) {
+      const b = r.pick(mem64);
+      steps.push(...this.config(f.index, b.reg, 4, 'write', Number(this.barAddress(f, b) & 0xffffffffn), 'power: bar low staged'));
+    }
+    // D1 and D2 more often where PMC supports them (bits 9, 10): only then do they take effect.
+    const pmc = this.cfgValue(f.index, reg - 2, 2);
+    const state = r.weighted([[6, 3], [pmc & 0x200 ? 4 : 2, 1], [pmc & 0x400 ? 4 : 2, 2]]);
+    steps.push(...pmcsr(state, `power: D0 -> D${state}`));
+    if (r.chance(0.25)) return steps;
+    // What the guest and the embedder try while it sleeps: its BARs (or those below a bridge) where
+    // their registers put them, DMA by it (or below it), PMCSR read back.
+    const below = (x: FunctionLayout): FunctionLayout[] => this.fs.filter((c) => c.parent === x.index).flatMap((c) => [c, ...below(c)]);
+    const targets = [f, ...below(f)];
+    for (let k = r.int(4); k > 0; k--) {
+      const t = r.pick(targets);
+      const what = r.weighted([[4, 'bar'], [2, 'dma'], [1, 'pmcsr']]);
+      if (what === 'bar' && t.bars.length) {
+        const b = r.pick(t.bars);
+        const c = m.cfg[t.index];
+        const lo = (c[b.reg] | (c[b.reg + 1] << 8) | (c[b.reg + 2] << 16) | (c[b.reg + 3] << 24)) >>> 0;
+        const hi = b.kind === 'mem64' ? (c[b.reg + 4] | (c[b.reg + 5] << 8) | (c[b.reg + 6] << 16) | (c[b.reg + 7] << 24)) >>> 0 : 0;
+        const base = hi * TWO32 + ((lo & (b.kind === 'io' ? 0xfffffffc : b.kind === 'rom' ? 0xfffff800 : 0xfffffff0)) >>> 0);
+        if (base < 2 ** 52) steps.push(this.mmioAt(b.kind === 'io' ? 'io' : 'mmio', base + r.int(Math.min(Number(b.size), 0x1000)), `power: asleep ${t.kind} bar ${b.index}`));
+      } else if (what === 'dma') {
+        steps.push({ k: 'dma', op: r.chance(0.5) ? 'read' : 'write', fn: t.index, iova: this.iova(t.index), length: 1 + r.int(64), fill: r.int(256) });
+      } else {
+        steps.push(...this.config(f.index, reg, 2, 'read', 0, 'power: pmcsr read'));
+      }
+    }
+    if (r.chance(0.85)) steps.push(...pmcsr(0, 'power: back to D0'));
     return steps;
   }
 

@@ -7,7 +7,10 @@
 //   - where each BAR, ROM, MSI-X table and PBA is mapped (Command decode bits, valid addresses,
 //     bridge windows, 64-bit BARs staged until their upper dword is written), and the BAR effects,
 //   - which guest RAM a function may write by DMA (Bus Master Enable up the tree, its IOMMU domain),
-//     and what an embedder DMA transfer returns.
+//     and what an embedder DMA transfer returns,
+//   - power states (PCI Bus PM 1.2): PowerState is PMCSR bits 1:0 of the PM capability; a function
+//     not in D0 decodes no BAR or ROM and does no DMA, a bridge in D3hot forwards nothing downstream
+//     (and no DMA upstream), a write of an unsupported D1/D2 leaves PowerState as it was.
 // The checks (twin.ts) compare the cores against it.
 import type { AccessStep } from './steps.js';
 import type { FunctionLayout, Layout } from './layout.js';
@@ -17,6 +20,9 @@ const TWO52 = 2 ** 52;
 const TWO48 = 2 ** 48;
 const PAGE = 4096;
 const ECAM_BUS = 0x100000;
+/** PMCSR PowerState values (PCI Bus PM 1.2 §3.2.4); 1 and 2 are D1 and D2. */
+const D0 = 0;
+const D3HOT = 3;
 
 /** A config transaction a guest access turned into: one dword-contained 1/2/4-byte access. */
 export interface ConfigTx {
@@ -101,6 +107,11 @@ export class RefModel {
   private readonly children: number[][];
   readonly domains = new Map<number, DomainModel>([[0, { kind: 'identity', pages: new Map() }]]);
   readonly attached: number[];
+  /**
+   * Per function: the offset of its power-management capability, 0 when it has none. Found once,
+   * in the config bytes as the bus loads them (the capability list is read-only to the guest).
+   */
+  readonly pmCap: number[];
 
   /** The RAM regions by index, as the embedder added and removed them. */
   readonly ram = new Map<number, { base: number; size: number }>();
@@ -116,10 +127,18 @@ export class RefModel {
       const others = fs.some((g) => g !== f && where(g) === where(f));
       this.cfg[f.index][0x0e] = others ? this.cfg[f.index][0x0e] | 0x80 : this.cfg[f.index][0x0e] & 0x7f;
     }
+    // An occupied hot-plug slot comes up with its power indicator on (Slot Control PIC 01b), set by
+    // the slot's controller at power-on as QEMU's pcie_cap_slot_reset does.
+    for (const f of fs) {
+      const p = f.pcie;
+      if (p === undefined || (f.config[p + 3] & 0x01) === 0 || (f.config[p + 0x14] & 0x40) === 0) continue;
+      if (fs.some((c) => c.parent === f.index)) this.cfg[f.index][p + 0x19] = (this.cfg[f.index][p + 0x19] & ~0x03) | 0x01;
+    }
     this.busNumber = new Int16Array(fs.length).fill(-1);
     this.children = fs.map((f) => fs.filter((c) => c.parent === f.index).map((c) => c.index)
       .sort((a, b) => (fs[a].dev * 8 + fs[a].fn) - (fs[b].dev * 8 + fs[b].fn)));
     this.attached = fs.map(() => 0);
+    this.pmCap = fs.map((f) => findPmCapability(this.cfg[f.index]));
     this.applied = fs.map((f) => f.bars.map(() => ({ mapped: false, base: 0n })));
     // What createBus maps at once (BARs with an address and decode on in the loaded planes): the
     // effects the bus reports before the first step.
@@ -302,8 +321,15 @@ export class RefModel {
    */
   volatileBits(fn: number): Map<number, number> {
     const out = new Map<number, number>([[0x06, 0x08]]);
-    const msi = this.layout.functions[fn].msi;
+    const f = this.layout.functions[fn];
+    const msi = f.msi;
     if (msi?.perVectorMask) for (let i = 0; i < 4; i++) out.set(msi.pendingReg + i, 0xff);
+    // A hot-plug slot's controller (src/devices/hotplug) sets Slot Status events and DLL Link
+    // Active itself (PCIe Base 6.0 §6.7.3), in answer to Slot Control writes and cards coming and going.
+    const p = f.pcie;
+    if (p !== undefined && (f.config[p + 3] & 0x01) !== 0 && (f.config[p + 0x14] & 0x40) !== 0) {
+      for (const o of [p + 0x12, p + 0x13, p + 0x1a, p + 0x1b]) out.set(o, 0xff);
+    }
     return out;
   }
 
@@ -312,6 +338,8 @@ export class RefModel {
     const f = this.layout.functions[fn];
     if (!((size === 1 || size === 2 || size === 4) && (reg & 3) + size <= 4) || reg >= f.size) return;
     const c = this.cfg[fn];
+    const pm = this.pmCap[fn];
+    const stateBefore = pm !== 0 ? c[pm + 4] & 3 : D0;
     for (let i = 0; i < size; i++) {
       const v = Math.floor(value / 2 ** (8 * i)) & 0xff;
       const wm = f.wmask[reg + i];
@@ -319,6 +347,33 @@ export class RefModel {
       c[reg + i] = ((c[reg + i] & ~wm) | (v & wm)) & ~(v & w1) & 0xff;
     }
     this.afterWrite(fn, reg, size);
+    if (pm !== 0 && reg >>> 2 === (pm + 4) >>> 2) this.afterPmcsrWrite(fn, pm, stateBefore);
+  }
+
+  /**
+   * A guest wrote the PMCSR dword (PCI Bus PM 1.2 §3.2.4); `before` is PowerState before the write.
+   * A D1 or D2 that PMC does not support (bits 9 and 10) is discarded: PowerState keeps its old
+   * value, the write's other bits stay. Otherwise entering or leaving D0 re-applies the function's
+   * BARs and ROM (as a Command write does: a 64-bit BAR's staged lower dword counts from now), and a
+   * bridge entering or leaving D3hot re-applies every BAR below it.
+   */
+  private afterPmcsrWrite(fn: number, pm: number, before: number): void {
+    const c = this.cfg[fn];
+    const after = c[pm + 4] & 3;
+    if (after === before) return;
+    const pmc = cfg16(c, pm + 2);
+    if ((after === 1 && (pmc & 0x200) === 0) || (after === 2 && (pmc & 0x400) === 0)) {
+      c[pm + 4] = (c[pm + 4] & ~3) | before;
+      return;
+    }
+    if ((before === D0) !== (after === D0)) this.refreshFunction(fn);
+    if ((before === D3HOT) !== (after === D3HOT) && this.isBridge(fn)) this.refreshBelow(fn);
+  }
+
+  /** PMCSR PowerState of a function (0 D0, 1 D1, 2 D2, 3 D3hot); D0 without a PM capability. */
+  powerState(fn: number): number {
+    const pm = this.pmCap[fn];
+    return pm === 0 ? D0 : this.cfg[fn][pm + 4] & 3;
   }
 
   /**
@@ -370,6 +425,8 @@ export class RefModel {
     const c = this.cfg[fn];
     const command = cfg16(c, 4);
     const none = { mapped: false, base: 0n };
+    // PCI Bus PM 1.2 §5.3: in D1-D3hot a function answers config cycles only.
+    if (this.powerState(fn) !== D0) return none;
     let base: bigint;
     let limit: bigint;
     if (b.kind === 'io') {
@@ -397,14 +454,16 @@ export class RefModel {
 
   /**
    * Whether every bridge above `fn` forwards [base, base + size) downstream (PCI-to-PCI Bridge 1.2
-   * §3.2.5.6-9): its decode bit is on and the range lies wholly inside its IO window, or inside its
-   * memory or prefetchable memory window.
+   * §3.2.5.6-9): it is not in D3hot (then it forwards config cycles only; D1 and D2 still forward),
+   * its decode bit is on and the range lies wholly inside its IO window, or inside its memory or
+   * prefetchable memory window.
    */
   forwarded(fn: number, io: boolean, base: bigint, size: bigint): boolean {
     const inside = (lo: bigint, hi: bigint) => lo <= hi && base >= lo && base + size - 1n <= hi;
     for (let p = this.layout.functions[fn].parent; p >= 0; p = this.layout.functions[p].parent) {
       const c = this.cfg[p];
       if ((c[0x0e] & 0x7f) !== 1) return false;
+      if (this.powerState(p) === D3HOT) return false;
       if (io) {
         if ((c[4] & 1) === 0) return false;
         const io32 = (c[0x1c] & 0xf) === 1;
@@ -485,10 +544,16 @@ export class RefModel {
 
   // ---- DMA (README "Embedding", docs/limits.md "DMA translator") --------------------------------
 
-  /** Bus Master Enable on the function and on every bridge above it (PCI-to-PCI Bridge 1.2 §3.2.2). */
+  /**
+   * Bus Master Enable on the function and on every bridge above it (PCI-to-PCI Bridge 1.2 §3.2.2);
+   * the function in D0 (PCI Bus PM 1.2 §5.3: in D1-D3hot it initiates nothing) and no bridge above
+   * it in D3hot (its secondary bus is off; in D1 or D2 it still forwards).
+   */
   mastering(fn: number): boolean {
+    if (this.powerState(fn) !== D0) return false;
     for (let s = fn; s >= 0; s = this.layout.functions[s].parent) {
       if ((this.cfg[s][4] & 4) === 0) return false;
+      if (s !== fn && this.powerState(s) === D3HOT) return false;
     }
     return true;
   }
@@ -611,6 +676,22 @@ export class RefModel {
   get functions(): FunctionLayout[] {
     return this.layout.functions;
   }
+}
+
+/**
+ * The power-management capability (ID 01h) of a function's config bytes, or 0: the first in the
+ * standard list from 0x34 (Status bit 4 set), at most 48 hops, pointers masked to dwords, a pointer
+ * below 0x40 ending the list (PCI 3.0 §6.7). One whose PMCSR would lie past byte 256 (at 0xFC) is
+ * none, and the walk does not go on past it.
+ */
+export function findPmCapability(c: Uint8Array): number {
+  if ((cfg16(c, 0x06) & 0x10) === 0) return 0;
+  let ptr = c[0x34] & 0xfc;
+  for (let hops = 0; ptr >= 0x40 && hops < 48; hops++) {
+    if (c[ptr] === 0x01) return ptr + 8 > 0x100 ? 0 : ptr;
+    ptr = c[ptr + 1] & 0xfc;
+  }
+  return 0;
 }
 
 /** All ones for a config access of `size` bytes (1, 2, 4; other sizes a dword). */

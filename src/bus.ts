@@ -12,17 +12,21 @@ import type { InterruptSink } from './interrupts/index.js';
 import type { BusStats, RegionHandler, RegionOptions, MappedRegion, BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo } from './dispatch/types.js';
 import { TsCore } from './core/ts/ts-core.js';
 import { ArgumentError, TopologyError } from './errors.js';
-import type { DeviceBehaviour, DeviceContext, DeviceInstance } from './devices/model-api.js';
+import type { DeviceBehaviour, DeviceContext, DeviceInstance, SriovControl, VirtualFunctionHost } from './devices/model-api.js';
 import type { ConfigPlanes } from './config/index.js';
 import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
-import { CapId, walkCapabilities } from './config/index.js';
+import { CapId, PcieFlags, PcieReg, SlotCap, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
 import { restoreBus, snapshotBus, SnapshotError } from './snapshot/index.js';
 import { ConfigWatch } from './config-watch.js';
+import { SharedPins } from './interrupts/shared-pin.js';
 import type { SnapshotOptions } from './snapshot/index.js';
-import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
-import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
+import { defaultTopology, formatBdf, parseBdf, resolveDevice, resolveTopology } from './topology/index.js';
+import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology, TopologyDevice } from './topology/index.js';
+import { HotplugSlot } from './devices/hotplug/index.js';
+import { ErrorReporting } from './errors/index.js';
+import { installSoftReset } from './power/index.js';
 
 /**
  * Options of `createBus`: the backend, the topology and where the Wasm core, template files and
@@ -47,6 +51,12 @@ export interface BusOptions {
    */
   interrupts?: InterruptSink;
 }
+
+/**
+ * A card for `bus.plug`: a topology device entry without placement — `{ model, options, name }` or
+ * `{ descriptor, name }` — and, with a descriptor, optionally the embedder's own behaviour.
+ */
+export type PlugDevice = Omit<TopologyDevice, 'bdf' | 'behind' | 'addr' | 'id' | 'template'> & { behaviour?: DeviceBehaviour };
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
 const TWO_64 = 1n << 64n;
@@ -122,6 +132,8 @@ export class Bus {
   readonly dma: DmaService;
   /** Interrupts: INTx pins and routing, MSI and MSI-X signals, the sink they are delivered to. */
   readonly interrupts: InterruptService;
+  /** PCI Express error reporting (AER): `errors.report(bdf, error)` as the function's hardware would (src/errors/). */
+  readonly errors: ErrorReporting;
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     this.configWatch = new ConfigWatch(core);
@@ -170,6 +182,21 @@ export class Bus {
     const pathOf = (slot: number) => this.paths.get(slot) ?? `slot ${slot}`;
     this.dma = new DmaService(core, slotOf, pathOf);
     this.interrupts = new InterruptService(core, slotOf, pathOf);
+    // AER (src/errors/) and the D3hot -> D0 soft reset (src/power/) act through device-side writes.
+    // The space given to poke is only its own range check: AER offsets come from the function's
+    // capability list, and the core refuses any past the function's own config space.
+    this.pins = new SharedPins(this.interrupts);
+    // AER shares the function's INTx pin with its device model (a root port's hot-plug controller).
+    const aerInterrupts = { notify: this.interrupts.notify.bind(this.interrupts), intx: (path: string, level: boolean) => this.pins.set(path, 'aer', level) };
+    this.errors = new ErrorReporting({
+      core, watch: this.configWatch, interrupts: aerInterrupts, functions: topology.functions, slotOf, pathOf,
+      poke: (slot, offset, size, value) => this.poke(slot, 4096, offset, size, value),
+    });
+    this.softReset = (functions) => installSoftReset({
+      core, watch: this.configWatch, functions, slotOf,
+      poke: (slot, space, offset, size, value) => this.poke(slot, space, offset, size, value), device: (path) => this.deviceInstances.get(path),
+    });
+    this.softReset(topology.functions);
     // Device models with behaviour come to life last, in topology order, each bound to its function.
     for (const f of topology.functions) {
       if (!f.behaviour) continue;
@@ -180,14 +207,31 @@ export class Bus {
         throw new TopologyError(topology.source, f.path, `the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
       }
     }
+    // Hot-plug slots learn whether a card is in them at power-on.
+    for (const f of topology.functions) this.connectSlot(f.path);
   }
 
   /** The running device models, by function path. */
   private readonly deviceInstances = new Map<string, DeviceInstance>();
+  /** INTx pins shared by several sources of one function (its model, AER). */
+  private readonly pins: SharedPins;
+  /** Watches functions with No_Soft_Reset 0 for the D3hot -> D0 internal reset (src/power/). */
+  private readonly softReset: (functions: readonly ResolvedFunction[]) => void;
 
   /** The device model instance of a function (path or current BDF), if its model has behaviour. */
   device<T extends DeviceInstance = DeviceInstance>(pathOrBdf: string): T | undefined {
     return this.deviceInstances.get(this.paths.get(this.slotOfBdf(pathOrBdf))!) as T | undefined;
+  }
+
+  /**
+   * The SR-IOV controls of a Physical Function (path or current BDF) whose model serves its SR-IOV
+   * capability ('sriov-endpoint'): enable and disable VFs as a host driver would, with errors
+   * that name the problem. ArgumentError for any other function.
+   */
+  sriov(pathOrBdf: string): SriovControl {
+    const control = this.device(pathOrBdf)?.sriov;
+    if (control === undefined) throw new ArgumentError(`sriov: ${pathOrBdf} is not a function whose model runs an SR-IOV capability`);
+    return control;
   }
 
   /**
@@ -210,7 +254,7 @@ export class Bus {
       dmaWrite: (iova, data) => (gone() ? 'bus-master-off' : this.dma.write(path, iova, data)),
       dmaReadSg: (list, into) => (gone() ? 'bus-master-off' : this.dma.readSg(path, list, into)),
       dmaWriteSg: (list, data) => (gone() ? 'bus-master-off' : this.dma.writeSg(path, list, data)),
-      intx: (level) => { if (!gone()) this.interrupts.intx(path, level); },
+      intx: (level) => { if (!gone()) this.pins.set(path, 'device', level); },
       msix: (vector) => (gone() ? 'disabled' : this.interrupts.msix(path, vector)),
       msi: (vector) => (gone() ? 'disabled' : this.interrupts.msi(path, vector)),
       notify: (vector) => (gone() ? 'disabled' : this.interrupts.notify(path, vector)),
@@ -221,6 +265,53 @@ export class Bus {
       },
       watchConfig: (offset, length, onChange) => this.configWatch.add(slot(), space, offset, length, onChange),
       routeIntx: (device, pin, gsi) => this.interrupts.route(seg, device, pin, gsi),
+      reportError: (error) => (gone() ? undefined : this.errors.reportFrom(slot(), error)),
+      virtualFunctions: this.virtualFunctionHost(path, gone),
+    };
+  }
+
+  /**
+   * A PF model's way to add its VFs (DeviceContext.virtualFunctions): functions on the PF's own
+   * bus and fixed-address regions, each removable only through the host that added it.
+   */
+  private virtualFunctionHost(path: string, gone: () => boolean): VirtualFunctionHost {
+    const functions = new Set<string>();
+    const regions = new Set<number>();
+    return {
+      routingId: () => {
+        if (gone()) return undefined;
+        const packed = this.core.slotAddress(this.slots.get(path)!);
+        return packed < 0 ? undefined : packed & 0xffff;
+      },
+      addFunction: (devfn, source) => {
+        if (gone()) throw new ArgumentError(`addFunction: ${path} has been removed`);
+        if (!isIndex(devfn, 255)) throw new ArgumentError(`addFunction: devfn ${devfn} is not 0..255`);
+        // Looked up now, not when the context was made: `live` entries are rebuilt as functions
+        // come and go, so a captured parent index could name another bridge.
+        const self = this.live.find((f) => f.path === path)!;
+        const dev = devfn >> 3;
+        const fn = devfn & 7;
+        const where = self.parent >= 0 ? { below: this.live[self.parent].path, dev, fn } : { seg: self.seg, bus: self.bus, dev, fn };
+        const added = this.addFunction(where, source);
+        functions.add(added);
+        return added;
+      },
+      removeFunction: (vf) => {
+        if (!functions.has(vf)) throw new ArgumentError(`removeFunction: ${vf} was not added by ${path}`);
+        functions.delete(vf);
+        if (this.slots.has(vf)) this.removeFunction(vf);
+      },
+      addRegion: (options) => {
+        if (gone()) throw new ArgumentError(`addRegion: ${path} has been removed`);
+        const id = this.addRegion(options);
+        regions.add(id);
+        return id;
+      },
+      removeRegion: (id) => {
+        if (!regions.has(id)) throw new ArgumentError(`removeRegion: region ${id} was not added by ${path}`);
+        regions.delete(id);
+        this.removeRegion(id);
+      },
     };
   }
 
@@ -292,6 +383,7 @@ export class Bus {
     this.live.push(f);
     this.dispatch.addFunction(slot, path, planes.config);
     this.gone.delete(path);
+    this.softReset([f]);
     if (source.behaviour) {
       try {
         this.deviceInstances.set(path, source.behaviour.attach(this.contextFor(f)));
@@ -301,6 +393,7 @@ export class Bus {
         throw new ArgumentError(`addFunction: ${path}: the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
       }
     }
+    this.connectSlot(path);
     this.changedFunctions = true;
     if (this.core.irqQueued() !== 0) this.interrupts.deliver();
     return path;
@@ -335,6 +428,138 @@ export class Bus {
     if (this.core.irqQueued() !== 0) this.interrupts.deliver();
   }
 
+  /** Hands a port's hot-plug controller, if it has one, its host side and whether its slot is occupied. */
+  private connectSlot(path: string): void {
+    const instance = this.deviceInstances.get(path);
+    if (instance instanceof HotplugSlot) instance.connect({ removeCard: () => this.ejectCard(path) }, this.cardOf(path).length > 0);
+  }
+
+  /** The functions in a port's slot (everything below it), parents before children. */
+  private cardOf(portPath: string): ResolvedFunction[] {
+    return this.live.filter((f) => f.path.startsWith(`${portPath}/`));
+  }
+
+  /** Removes every function in the slot, deepest first, then tells the controller the slot is empty. */
+  private ejectCard(portPath: string): void {
+    for (const f of this.cardOf(portPath).reverse()) this.removeFunction(f.path);
+    (this.deviceInstances.get(portPath) as HotplugSlot | undefined)?.present(false);
+  }
+
+  /**
+   * The hot-plug port a plug/unplug call names: the port itself (its path, or the BDF it answers
+   * at now), or a function path below it ("00:09.0/00.0", which need not exist yet), or the BDF a
+   * function in the slot answers at. ArgumentError, naming `what` and the place, when it names no
+   * port with a hot-plug capable slot and a controller.
+   */
+  private hotplugPort(what: string, target: string): { path: string; slot: HotplugSlot } {
+    if (typeof target !== 'string') throw new ArgumentError(`${what}: ${String(target)} is not a port's path or BDF`);
+    let portPath: string | undefined;
+    if (target.includes('/')) {
+      const c = canonicalPath(target);
+      if ('reason' in c) throw new ArgumentError(`${what}: ${c.reason} (a slot is named like "00:09.0" or "00:09.0/00.0")`);
+      // A path naming a hot-plug port (one below a switch, say) is that port; otherwise the slot
+      // of the port it is below.
+      const own = this.slots.has(c.path) ? this.deviceInstances.get(c.path) : undefined;
+      portPath = own instanceof HotplugSlot ? c.path : c.path.slice(0, c.path.lastIndexOf('/'));
+      if (!this.slots.has(portPath)) throw new ArgumentError(`${what}: ${portPath} is not a function of the bus`);
+    } else {
+      const path = this.paths.get(this.slotOfBdf(target))!;
+      const f = this.live.find((x) => x.path === path)!;
+      const parent = f.parent >= 0 ? this.live[f.parent].path : undefined;
+      portPath = this.deviceInstances.get(path) instanceof HotplugSlot || parent === undefined ? path : parent;
+    }
+    const slot = this.deviceInstances.get(portPath);
+    if (slot instanceof HotplugSlot) return { path: portPath, slot };
+    throw new ArgumentError(`${what}: ${portPath} ${this.whyNotHotplug(portPath)}`);
+  }
+
+  /** Why a function is not a hot-plug port, from its config space as a guest reads it. */
+  private whyNotHotplug(path: string): string {
+    const slot = this.slots.get(path)!;
+    const f = this.live.find((x) => x.path === path)!;
+    const read = (offset: number, size: number) => this.ownConfigRead(slot, f.planes.size, offset, size);
+    const pcie = walkCapabilities(f.planes.config).find((c) => c.id === CapId.PCIE)?.offset;
+    if ((read(0x0e, 1) & 0x7f) !== 1 || pcie === undefined) return 'is not a PCI Express port (no slot to plug into)';
+    if ((read(pcie + PcieReg.FLAGS, 2) & PcieFlags.SLOT_IMPLEMENTED) === 0) return 'is a PCI Express port without a slot (Slot Implemented is 0)';
+    if ((read(pcie + PcieReg.SLOT_CAPABILITIES, 4) & SlotCap.HOT_PLUG_CAPABLE) === 0) return 'has a slot that is not hot-plug capable (Slot Capabilities Hot-Plug Capable is 0)';
+    return 'has a hot-plug capable slot but no hot-plug controller (the \'root-port\' model provides one; a template or descriptor does not)';
+  }
+
+  /**
+   * Plugs a card into a root port's hot-plug slot, as a person would (PCIe Base 6.0 §6.7): the
+   * device becomes function 00.0 below the port, then the slot reports it — Presence Detect State
+   * and Changed, DLL Link Active and DLL State Changed (when the slot is powered) — and raises the
+   * hot-plug interrupt if the guest enabled it. `slot` names the port ("00:09.0", its path, or
+   * "00:09.0/00.0"); `device` is a topology device entry without placement: `{ model, options,
+   * name }` or `{ descriptor, name }` (with, optionally, a `behaviour` of the embedder's). Returns the new function's path. The guest (or `runFirmware`
+   * style config writes) then assigns its BARs inside the port's windows. ArgumentError, bus
+   * unchanged, for a slot that is occupied or not hot-plug capable, a malformed entry (the field
+   * named), or a bridge (it would need bus numbers firmware did not reserve).
+   */
+  plug(slot: string, device: PlugDevice): string {
+    const port = this.hotplugPort('plug', slot);
+    if (slot.includes('/')) {
+      const c = canonicalPath(slot);
+      if (!('reason' in c) && c.path !== port.path && c.path !== `${port.path}/00.0`) {
+        throw new ArgumentError(`plug: ${c.path}: a card goes in at 00.0 below the port (${port.path}/00.0)`);
+      }
+    }
+    const card = this.cardOf(port.path);
+    if (card.length > 0) throw new ArgumentError(`plug: the slot of ${port.path} is occupied by ${card[0].path} (${card[0].name}); unplug it first`);
+    const { behaviour, ...entry } = (device ?? {}) as PlugDevice;
+    if (behaviour !== undefined && (entry.descriptor === undefined || typeof behaviour?.attach !== 'function')) {
+      throw new ArgumentError(`plug: ${port.path}: device.behaviour: goes with "descriptor" and must be { attach(context) } (a model brings its own)`);
+    }
+    let built;
+    try {
+      built = resolveDevice(entry as TopologyDevice);
+    } catch (e) {
+      if (e instanceof TopologyError) throw new ArgumentError(`plug: ${port.path}: ${e.path ? `${e.path}: ` : ''}${e.problem}`);
+      throw e;
+    }
+    if (behaviour !== undefined) built = { ...built, behaviour };
+    if ((built.planes.config[0x0e] & 0x7f) !== 0) {
+      throw new ArgumentError(`plug: ${port.path}: device: only endpoints (header type 0) can be plugged; a bridge would need bus numbers firmware did not reserve`);
+    }
+    const path = this.addFunction({ below: port.path, dev: 0, fn: 0 }, built);
+    port.slot.present(true);
+    return path;
+  }
+
+  /**
+   * Takes the card out of a hot-plug slot at once (a surprise removal, §6.7.3.3): every function
+   * in the slot is removed (`removeFunction`: BARs unmapped, interrupts released, DMA detached, the
+   * model detached), then the slot reports it — Presence Detect State 0 with Changed, DLL Link
+   * Active 0 with State Changed — and raises the hot-plug interrupt if enabled. `slot` names the
+   * port or a function in the slot (path or BDF). ArgumentError, bus unchanged, for an empty slot
+   * or a function that is not in a hot-plug slot.
+   */
+  unplug(slot: string): void {
+    const port = this.hotplugPort('unplug', slot);
+    if (this.cardOf(port.path).length === 0) throw new ArgumentError(`unplug: the slot of ${port.path} is empty`);
+    this.ejectCard(port.path);
+  }
+
+  /**
+   * Presses the attention button of a hot-plug slot (the port, or a function in its slot):
+   * Attention Button Pressed is set and the hot-plug interrupt follows if the guest enabled it.
+   */
+  pressAttentionButton(slot: string): void {
+    this.hotplugPort('pressAttentionButton', slot).slot.pressButton();
+  }
+
+  /**
+   * Asks the guest to give up the card in a slot, as QEMU's device_del does for native hotplug:
+   * the attention button is pressed, and when the guest then powers the slot off (Slot Control
+   * Power Controller Control 0 -> 1, what Linux's pciehp does after its 5-second grace period) the
+   * card is removed as by `unplug`. ArgumentError for an empty slot.
+   */
+  requestUnplug(slot: string): void {
+    const port = this.hotplugPort('requestUnplug', slot);
+    if (this.cardOf(port.path).length === 0) throw new ArgumentError(`requestUnplug: the slot of ${port.path} is empty`);
+    port.slot.requestRemoval();
+  }
+
   /** Drops every table entry of a removed function; `parent` indexes are rebuilt by path. */
   private forgetFunction(path: string, slot: number): void {
     this.deviceInstances.delete(path);
@@ -343,6 +568,7 @@ export class Bus {
     for (const [k, v] of this.pathCache) if (v === slot) this.pathCache.delete(k);
     this.dispatch.removeFunction(slot);
     this.interrupts.forget(slot);
+    this.pins.forget(path);
     this.configWatch.forget(slot);
     const parentPaths = this.live.map((f) => (f.parent >= 0 ? this.live[f.parent].path : undefined));
     const kept = this.live.map((f, i) => ({ f, parent: parentPaths[i] })).filter((e) => e.f.path !== path);
@@ -603,6 +829,8 @@ export class Bus {
   restore(blob: Uint8Array): void {
     this.refuseChangedFunctions('restore');
     restoreBus(this, blob);
+    // The restored core holds the pins' levels; which source held them is not in a snapshot.
+    this.pins.forget();
     this.configWatch.resync();
   }
 

@@ -16,6 +16,8 @@ interface Watch {
   /** The bytes as the watcher last saw them. */
   seen: Uint8Array;
   onChange: () => void;
+  /** Dropped while a check ran (its function was removed by a watcher, as a hotplug slot does). */
+  dead?: boolean;
 }
 
 /** The bus's config-byte watches (`DeviceContext.watchConfig`). */
@@ -24,8 +26,19 @@ export class ConfigWatch {
   private checking = false;
   /** A config write happened inside a watcher while checking. */
   private again = false;
+  private resyncing = false;
 
   constructor(private readonly core: CoreBackend) {}
+
+  /**
+   * True while `resync` calls the watchers after a snapshot restore: the bytes changed because a
+   * saved state was loaded, not because anything wrote them. Watchers that act on transitions (a
+   * D3hot -> D0 write resets the function, a status bit rising sends an MSI) only take the new
+   * bytes as their starting point then.
+   */
+  get restoring(): boolean {
+    return this.resyncing;
+  }
 
   /** Whether any watch exists (the bus checks only then). */
   get active(): boolean {
@@ -44,7 +57,11 @@ export class ConfigWatch {
 
   /** Drops the watches of a removed function. */
   forget(slot: number): void {
-    for (let i = this.watches.length - 1; i >= 0; i--) if (this.watches[i].slot === slot) this.watches.splice(i, 1);
+    for (let i = this.watches.length - 1; i >= 0; i--) {
+      if (this.watches[i].slot !== slot) continue;
+      this.watches[i].dead = true;
+      this.watches.splice(i, 1);
+    }
   }
 
   /** Calls the watchers whose bytes changed since they last saw them. */
@@ -61,8 +78,9 @@ export class ConfigWatch {
     try {
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         this.again = false;
-        for (const w of this.watches) {
-          if (this.changed(w)) w.onChange();
+        // A copy: a watcher may remove functions (and so watches) while the loop runs.
+        for (const w of this.watches.slice()) {
+          if (!w.dead && this.changed(w)) w.onChange();
         }
         if (!this.again) break;
       }
@@ -74,9 +92,14 @@ export class ConfigWatch {
 
   /** After a restore: every watcher re-reads its bytes (the state it derived may be stale). */
   resync(): void {
-    for (const w of this.watches) {
-      this.read(w.slot, w.offset, w.seen);
-      w.onChange();
+    this.resyncing = true;
+    try {
+      for (const w of this.watches) {
+        this.read(w.slot, w.offset, w.seen);
+        w.onChange();
+      }
+    } finally {
+      this.resyncing = false;
     }
   }
 

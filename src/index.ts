@@ -5,7 +5,7 @@
  * @module vpci
  */
 export { createBus, Bus } from './bus.js';
-export type { BusOptions } from './bus.js';
+export type { BusOptions, PlugDevice } from './bus.js';
 export type { BackendKind, CoreBackend } from './core/backend.js';
 export { Status, Limits } from './core/backend.js';
 export type { HostAccess, RawEffect, RawEvent, RawIrqEvent, RegionInfo } from './core/backend.js';
@@ -21,6 +21,8 @@ export * from './firmware/index.js';
 export type { DmaResult, DomainKind, RamOptions, MapOptions, SgElement, DmaFaultRecord, DmaStats } from './dma/index.js';
 export { DmaService } from './dma/index.js';
 export * from './interrupts/index.js';
+export { ErrorReporting } from './errors/index.js';
+export type { PcieError, ErrorReport, ErrorMessage } from './errors/index.js';
 export type {
   RegionHandler, RegfileHandler, DoorbellHandler, DeviceModelHandler, RegionOptions, MappedRegion, RegionStats, BusStats,
   BarEffect, DoorbellEvent, ReplayResult, AccessErrorInfo, Space, BarKindName, RegionKindName,

@@ -10,6 +10,7 @@ import { enumerateText, firmwareOptions } from './enumerate-command.js';
 import { busFromOptions, withBusOptions } from './load-bus.js';
 import type { BusCliOptions } from './load-bus.js';
 import { guestDemoText } from './guest-demo.js';
+import { hotplugDemoText } from './hotplug-demo.js';
 import { traceDemoText } from './trace-demo.js';
 import { bootTraceDemoText } from './boot-trace-demo.js';
 import { lspciText } from './lspci-command.js';
@@ -58,6 +59,11 @@ export function demoCommand(): Command {
         out.write(enumerateText(bus, result));
         out.write('\n== a guest drives the virtio devices (driver kit: config cycles, MMIO, its RAM, MSI-X) ==\n\n');
         out.write(guestDemoText(bus));
+        const hotplug = hotplugDemoText(bus);
+        if (hotplug !== undefined) {
+          out.write('\n== PCIe native hotplug: a card into the empty slot and out again ==\n\n');
+          out.write(hotplug);
+        }
         if (options.topology === undefined) {
           out.write('\n== trace replay: vpci replay --verify on both backends ==\n\n');
           out.write(await traceDemoText());

@@ -4,6 +4,7 @@
 import { DescriptorError } from '../errors.js';
 import type { ConfigPlanes } from './planes.js';
 import { CAPABILITY_AREA_START } from './registers.js';
+import { LinkCap, PcieFlags, PcieReg, SlotCap, SlotCtl, slotControlWritable, slotStatusW1c } from './pcie-slot.js';
 
 /** Capability IDs (PCI Code and ID Assignment 1.11 §2). */
 export const CapId = {
@@ -39,11 +40,28 @@ export const PCIE_PORT_TYPE: Record<PciePortType, number> = {
  * 0x40..0xff); by default they follow each other from 0x40.
  */
 export type CapabilityDescriptor =
-  | { id: 'pm'; offset?: number }
+  /**
+   * Power management (PCI Bus PM 1.2). `noSoftReset` (default true) is PMCSR No_Soft_Reset: false
+   * makes a D3hot -> D0 transition reset the function (config space to power-on values but the
+   * sticky bits, the device model's reset(): src/power/soft-reset.ts).
+   */
+  | { id: 'pm'; offset?: number; noSoftReset?: boolean }
   | { id: 'msi'; offset?: number; vectors?: 1 | 2 | 4 | 8 | 16 | 32; address64?: boolean; perVectorMask?: boolean }
   | { id: 'msix'; offset?: number; tableSize: number; tableBar: number; tableOffset: number; pbaBar: number; pbaOffset: number }
-  | { id: 'pcie'; offset?: number; portType?: PciePortType }
+  | { id: 'pcie'; offset?: number; portType?: PciePortType; slot?: PcieSlotDescriptor }
   | { id: 'vendor'; offset?: number; data: number[] };
+
+/**
+ * The slot of a root or downstream port. `number` is the Physical Slot Number (0..8191, default
+ * 0). `hotplug` makes it a native hot-plug slot as QEMU's pcie-root-port has it: attention button,
+ * power controller, attention and power indicators, Hot-Plug Surprise and Hot-Plug Capable, and
+ * Data Link Layer Link Active reporting in Link Capabilities; no MRL sensor and no
+ * electromechanical interlock (QEMU advertises an interlock; vpci does not emulate one).
+ */
+export interface PcieSlotDescriptor {
+  number?: number;
+  hotplug?: boolean;
+}
 
 function msiLength(address64: boolean, perVectorMask: boolean): number {
   // PCI 3.0 §6.8.1: 0x0A, 0x0E, 0x14 or 0x18 bytes depending on the two options.
@@ -69,7 +87,11 @@ function checkByte(v: number, path: string, max = 255): void {
 
 function validate(cap: CapabilityDescriptor, path: string): void {
   switch (cap.id) {
-    case 'pm': return;
+    case 'pm':
+      if (cap.noSoftReset !== undefined && typeof cap.noSoftReset !== 'boolean') {
+        throw new DescriptorError(`${path}.noSoftReset`, 'must be true or false');
+      }
+      return;
     case 'msi':
       if (cap.vectors !== undefined && ![1, 2, 4, 8, 16, 32].includes(cap.vectors)) {
         throw new DescriptorError(`${path}.vectors`, `${cap.vectors} is not 1, 2, 4, 8, 16 or 32`);
@@ -91,6 +113,14 @@ function validate(cap: CapabilityDescriptor, path: string): void {
     case 'pcie':
       if (cap.portType !== undefined && !(cap.portType in PCIE_PORT_TYPE)) {
         throw new DescriptorError(`${path}.portType`, `"${cap.portType}" is not one of ${Object.keys(PCIE_PORT_TYPE).join(', ')}`);
+      }
+      if (cap.slot !== undefined) {
+        if (cap.slot === null || typeof cap.slot !== 'object' || Array.isArray(cap.slot)) throw new DescriptorError(`${path}.slot`, 'must be { number, hotplug }');
+        if (cap.portType !== 'root-port' && cap.portType !== 'downstream-port') {
+          throw new DescriptorError(`${path}.slot`, 'only a root port or a downstream port implements a slot');
+        }
+        if (cap.slot.number !== undefined) checkByte(cap.slot.number, `${path}.slot.number`, SlotCap.SLOT_NUMBER_MAX);
+        if (cap.slot.hotplug !== undefined && typeof cap.slot.hotplug !== 'boolean') throw new DescriptorError(`${path}.slot.hotplug`, 'must be true or false');
       }
       return;
     case 'vendor':
@@ -138,10 +168,12 @@ function writeOne(planes: ConfigPlanes, at: number, cap: CapabilityDescriptor): 
   switch (cap.id) {
     case 'pm':
       planes.ro(at, 1, CapId.PM);
-      // PMC: version 3 (PCI PM 1.2), no D1/D2, no PME generation; PMCSR: D0 and No_Soft_Reset,
-      // so a D3hot->D0 transition keeps the function's configuration.
+      // PMC: version 3 (PCI PM 1.2), no D1/D2, no PME generation; PMCSR: D0, No_Soft_Reset (bit 3,
+      // read-only) as asked. QEMU's pci_pm_init leaves No_Soft_Reset 0 unless a device sets it
+      // (virtio-pci does); vpci defaults to 1 because every model and recorded trace so far was
+      // made with a D3hot -> D0 transition that keeps the function's configuration.
       planes.ro(at + 2, 2, 0x0003);
-      planes.ro(at + 4, 2, 0x0008);
+      planes.ro(at + 4, 2, cap.noSoftReset === false ? 0x0000 : 0x0008);
       break;
     case 'msi': {
       const vectors = cap.vectors ?? 1;
@@ -173,6 +205,7 @@ function writeOne(planes: ConfigPlanes, at: number, cap: CapabilityDescriptor): 
       // Link Capabilities 2: 2.5 GT/s supported.
       planes.ro(at + 0x2c, 4, 0x00000002);
       planes.ro(at + 0x30, 2, 0x0001);
+      if (cap.slot) writeSlot(planes, at, cap.slot);
       break;
     }
     case 'vendor':
@@ -185,6 +218,22 @@ function writeOne(planes: ConfigPlanes, at: number, cap: CapabilityDescriptor): 
 }
 
 /**
+ * Slot Capabilities with the physical slot number, and for a hot-plug slot its features (see
+ * PcieSlotDescriptor), DLL Link Active reporting, and Slot Control's reset value: both indicators
+ * off, power on, every event disabled. Presence Detect State and DLL Link Active are the hotplug
+ * controller's to set (src/devices/hotplug/): they say whether a card is in the slot now.
+ */
+function writeSlot(planes: ConfigPlanes, at: number, slot: PcieSlotDescriptor): void {
+  const hotplug = slot.hotplug ?? false;
+  const features = SlotCap.ATTENTION_BUTTON | SlotCap.POWER_CONTROLLER | SlotCap.ATTENTION_INDICATOR |
+    SlotCap.POWER_INDICATOR | SlotCap.HOT_PLUG_SURPRISE | SlotCap.HOT_PLUG_CAPABLE;
+  planes.ro(at + PcieReg.SLOT_CAPABILITIES, 4, (((slot.number ?? 0) << SlotCap.SLOT_NUMBER_SHIFT) | (hotplug ? features : 0)) >>> 0);
+  if (!hotplug) return;
+  planes.ro(at + PcieReg.LINK_CAPABILITIES, 4, (planes.get(at + PcieReg.LINK_CAPABILITIES, 4) | LinkCap.DLLLARC) >>> 0);
+  planes.ro(at + PcieReg.SLOT_CONTROL, 2, SlotCtl.ATTENTION_OFF | SlotCtl.POWER_INDICATOR_OFF);
+}
+
+/**
  * Gives the capability at `at` the writable and write-1-to-clear bits its specification defines,
  * reading its options (64-bit MSI, per-vector masking, port type) from the bytes already there.
  * Unknown capabilities stay read-only.
@@ -192,7 +241,10 @@ function writeOne(planes: ConfigPlanes, at: number, cap: CapabilityDescriptor): 
 export function applyCapabilityMasks(planes: ConfigPlanes, at: number): void {
   switch (planes.config[at]) {
     case CapId.PM:
-      // PCI PM 1.2 §7.1.2: PowerState (1:0) and PME_En (8) RW, PME_Status (15) RW1C.
+      // PCI PM 1.2 §3.2.4 (PMCSR): PowerState (1:0) and PME_En (8) RW, PME_Status (15) RW1C;
+      // No_Soft_Reset (3) read-only; Data_Select and Data_Scale (14:9) read-only 0, there being no
+      // Data register. PME_En and PME_Status may be hardwired to 0 when PMC advertises no PME;
+      // they are kept working so a model that signals PME (device-side pokes) needs no other masks.
       planes.masks(at + 4, 2, 0x0103, 0x8000);
       break;
     case CapId.MSI: {
@@ -238,6 +290,14 @@ function applyPcieMasks(planes: ConfigPlanes, at: number): void {
   if (type !== 0x9 && type !== 0xa) planes.masks(at + 0x10, 2, isPort ? 0x0fdb : 0x0fcb);
   // Link Status: the two bandwidth-change status bits are RW1C on downstream-facing ports.
   if (isPort) planes.masks(at + 0x12, 2, 0, 0xc000);
+  // Slot Control and Slot Status (§7.5.3.10-11): the controls and event bits of the features Slot
+  // Capabilities advertises (a slot with none, as a non-hotplug port has, stays read-only).
+  if (isPort && (flags & PcieFlags.SLOT_IMPLEMENTED) !== 0) {
+    const slotCap = planes.get(at + PcieReg.SLOT_CAPABILITIES, 4);
+    const linkCap = planes.get(at + PcieReg.LINK_CAPABILITIES, 4);
+    planes.masks(at + PcieReg.SLOT_CONTROL, 2, slotControlWritable(slotCap, linkCap));
+    planes.masks(at + PcieReg.SLOT_STATUS, 2, 0, slotStatusW1c(slotCap, linkCap));
+  }
   if (version >= 2) {
     // Device Control 2: completion timeout value and disable; ARI forwarding on ports.
     planes.masks(at + 0x28, 2, isPort ? 0x003f : 0x001f);

@@ -4,6 +4,10 @@ import { DescriptorError } from '../errors.js';
 import { toBigInt } from './bars.js';
 import type { ConfigPlanes } from './planes.js';
 import { EXTENDED_CAPABILITY_START } from './registers.js';
+import { SRIOV_LENGTH, validateSriovCapability, writeSriovCapability } from './sriov-capability.js';
+import type { SriovCapabilityDescriptor } from './sriov-capability.js';
+import { AER_VERSION, aerLength, writeAerCapability } from './aer-capability.js';
+import type { AerCapabilityDescriptor } from './aer-capability.js';
 
 /** Extended capability IDs (PCI Code and ID Assignment 1.11 §3). */
 export const ExtCapId = {
@@ -22,9 +26,15 @@ export type ExtendedCapabilityDescriptor =
   /** Device Serial Number: a 64-bit IEEE EUI-64. */
   | { id: 'dsn'; offset?: number; serial: number | bigint }
   /** Any capability given as raw read-only bytes after its 4-byte header. */
-  | { id: 'raw'; offset?: number; capId: number; version?: number; data: number[] };
+  | { id: 'raw'; offset?: number; capId: number; version?: number; data: number[] }
+  /** Single Root I/O Virtualization (src/config/sriov-capability.ts). */
+  | SriovCapabilityDescriptor
+  /** Advanced Error Reporting (src/config/aer-capability.ts). */
+  | AerCapabilityDescriptor;
 
-function lengthOf(cap: ExtendedCapabilityDescriptor): number {
+function lengthOf(cap: ExtendedCapabilityDescriptor, planes: ConfigPlanes): number {
+  if (cap.id === 'sriov') return SRIOV_LENGTH;
+  if (cap.id === 'aer') return aerLength(planes);
   return cap.id === 'dsn' ? 12 : 4 + cap.data.length;
 }
 
@@ -34,9 +44,10 @@ export function writeExtendedCapabilities(planes: ConfigPlanes, caps: ExtendedCa
   const placed: { offset: number; length: number; header: number }[] = [];
   caps.forEach((cap, i) => {
     const p = `${path}[${i}]`;
-    if (cap.id !== 'dsn' && cap.id !== 'raw') {
-      throw new DescriptorError(`${p}.id`, `"${(cap as { id: unknown }).id}" is not one of dsn, raw`);
+    if (cap.id !== 'dsn' && cap.id !== 'raw' && cap.id !== 'sriov' && cap.id !== 'aer') {
+      throw new DescriptorError(`${p}.id`, `"${(cap as { id: unknown }).id}" is not one of dsn, raw, sriov, aer`);
     }
+    if (cap.id === 'sriov') validateSriovCapability(cap, p);
     if (cap.id === 'raw') {
       if (!Number.isInteger(cap.capId) || cap.capId < 1 || cap.capId > 0xffff) {
         throw new DescriptorError(`${p}.capId`, `${cap.capId} is not an extended capability ID (1..0xffff)`);
@@ -51,7 +62,7 @@ export function writeExtendedCapabilities(planes: ConfigPlanes, caps: ExtendedCa
         if (!Number.isInteger(b) || b < 0 || b > 255) throw new DescriptorError(`${p}.data[${j}]`, `${b} is not a byte`);
       });
     }
-    const length = lengthOf(cap);
+    const length = lengthOf(cap, planes);
     const offset = cap.offset ?? next;
     if (!Number.isInteger(offset) || offset % 4 !== 0 || offset < EXTENDED_CAPABILITY_START || offset + length > 4096) {
       throw new DescriptorError(`${p}.offset`, `0x${offset.toString(16)} is not a dword-aligned offset with ${length} bytes free in 0x100..0xfff`);
@@ -65,6 +76,12 @@ export function writeExtendedCapabilities(planes: ConfigPlanes, caps: ExtendedCa
       header = ExtCapId.DSN | (1 << 16);
       planes.ro(offset + 4, 4, Number(serial & 0xffffffffn));
       planes.ro(offset + 8, 4, Number(serial >> 32n));
+    } else if (cap.id === 'sriov') {
+      header = ExtCapId.SRIOV | (1 << 16);
+      writeSriovCapability(planes, offset, cap);
+    } else if (cap.id === 'aer') {
+      header = ExtCapId.AER | (AER_VERSION << 16);
+      writeAerCapability(planes, offset);
     } else {
       header = cap.capId | ((cap.version ?? 1) << 16);
       cap.data.forEach((b, j) => planes.ro(offset + 4 + j, 1, b));

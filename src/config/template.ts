@@ -4,6 +4,8 @@
 import { DescriptorError } from '../errors.js';
 import { barMasksFromRegister, barCount, ROM_ADDRESS_MASK, ROM_ENABLE } from './bars.js';
 import { applyCapabilityMasks, walkCapabilities, CapId } from './capabilities.js';
+import { ExtCapId, walkExtendedCapabilities } from './extended-capabilities.js';
+import { applyAerMasks } from './aer-capability.js';
 import { applyBridgeHeaderMasks, applyCommonHeaderMasks } from './header.js';
 import { ConfigPlanes } from './planes.js';
 import { Reg, StatusBits } from './registers.js';
@@ -94,5 +96,7 @@ export function clonePlanes(t: TemplateSource): ConfigPlanes {
   applyCommonHeaderMasks(planes, express);
   if (headerType === 1) applyBridgeHeaderMasks(planes, express);
   for (const cap of caps) applyCapabilityMasks(planes, cap.offset);
+  // Extended capabilities with registers vpci knows (AER) get the masks a built one has.
+  if (express) for (const ext of walkExtendedCapabilities(planes.config)) if (ext.id === ExtCapId.AER) applyAerMasks(planes, ext.offset);
   return planes;
 }

@@ -5,10 +5,12 @@
 // serve parts of its BARs, DMA through its IOMMU domain and Bus Master Enable, raise interrupts.
 // See docs/devices.md.
 import type { DmaResult, SgElement } from '../dma/index.js';
-import type { RegionHandler } from '../dispatch/types.js';
+import type { RegionHandler, RegionOptions } from '../dispatch/types.js';
+import type { ConfigPlanes } from '../config/planes.js';
 import type { SignalResult } from '../interrupts/types.js';
 import type { PlainValue } from '../snapshot/codec.js';
 import type { StateReader } from '../snapshot/check.js';
+import type { ErrorReport, PcieError } from '../errors/index.js';
 
 /**
  * What a device model's behaviour gets from the bus at `attach`: its BARs, DMA and interrupts, all
@@ -58,6 +60,73 @@ export interface DeviceContext {
    * (null): for interrupt routers (a PIIX3's PIRQ registers). Lines already asserted move at once.
    */
   routeIntx(device: number, pin: number, gsi: number | null): void;
+  /**
+   * The function detected a PCI Express error (`{ kind, bit, header? }`, the bit of its AER status
+   * register): status and log bits are set and the error message goes up to the root port as the
+   * function's hardware would (src/errors/aer-service.ts). ArgumentError for a bit the function
+   * does not implement or a header that is not 16 bytes. A removed function reports nothing.
+   */
+  reportError(error: PcieError): ErrorReport | undefined;
+  /**
+   * For an SR-IOV Physical Function: adds and removes its Virtual Functions beside it and the
+   * fixed-address regions that decode their VF BAR apertures. Other models leave it alone.
+   */
+  readonly virtualFunctions: VirtualFunctionHost;
+}
+
+/**
+ * What a Physical Function's model uses to run its Virtual Functions (PCIe Base 6.0 §9.3): VFs
+ * are functions on the PF's own bus (below the same bridge, or on the same root bus), and the
+ * VF BAR apertures are regions at the addresses the PF's VF BARs give. The model removes what it
+ * added (in `detach` at the latest: the bus does not know which VFs are still wanted).
+ */
+export interface VirtualFunctionHost {
+  /**
+   * The PF's Routing ID now, bus << 8 | device << 3 | function: where a config cycle reaches it.
+   * Undefined while none does (a bridge above it has no bus number yet).
+   */
+  routingId(): number | undefined;
+  /**
+   * Adds a function at `devfn` (device << 3 | function) of the PF's bus, with its config space
+   * and optionally a behaviour; returns its path. ArgumentError as `Bus.addFunction` (an
+   * occupied address, a full core, a model failing to attach), or when the PF was removed.
+   */
+  addFunction(devfn: number, source: { planes: ConfigPlanes; behaviour?: DeviceBehaviour; name?: string; kind?: string }): string;
+  /** Removes a function this host added; one already removed (an unplug took it) is ignored. */
+  removeFunction(path: string): void;
+  /** Adds a region at a fixed address, as `Bus.addRegion`; returns its id. */
+  addRegion(options: RegionOptions): number;
+  /** Removes a region this host added. */
+  removeRegion(id: number): void;
+}
+
+/**
+ * The embedder's handle on a PF's SR-IOV capability (`bus.sriov(path)`): what a host driver does
+ * through config writes (Linux's pci_enable_sriov / pci_disable_sriov), with errors that name
+ * the problem instead of the silence a guest's config write gets.
+ */
+export interface SriovControl {
+  /** TotalVFs of the capability. */
+  readonly totalVFs: number;
+  /** NumVFs as the capability holds it now. */
+  readonly numVFs: number;
+  /** Whether VF Enable is set. */
+  readonly enabled: boolean;
+  /** Paths of the VFs present now, VF 0 first. */
+  vfs(): readonly string[];
+  /**
+   * Writes NumVFs, then VF Enable and VF Memory Space Enable (as Linux's sriov_enable); returns
+   * the VFs' paths. ArgumentError, with nothing changed, when `numVFs` is not 1..TotalVFs
+   * ('NumVFs 9 is above TotalVFs 7'), VFs are already enabled, or they cannot be placed.
+   */
+  enable(numVFs: number): readonly string[];
+  /** Clears VF Enable and VF MSE and sets NumVFs to 0 (as Linux's sriov_disable): the VFs go. */
+  disable(): void;
+  /**
+   * Why the guest's last SR-IOV request was not carried out (a NumVFs write above TotalVFs or
+   * while VF Enable was set, VFs that could not be placed), or undefined when it was.
+   */
+  readonly refusal: string | undefined;
 }
 
 /** A device's running state: what `bus.device(path)` returns; the embedder calls `reset` for a function-level reset. */
@@ -66,6 +135,8 @@ export interface DeviceInstance {
   reset?(): void;
   /** The function was removed (unplugged, a virtual function disabled): stop what runs on its own. */
   detach?(): void;
+  /** A Physical Function's SR-IOV controls, for `bus.sriov(path)`. */
+  readonly sriov?: SriovControl;
   /**
    * The model's running state as plain data (numbers, booleans, strings, bigints, Uint8Array,
    * Uint32Array, arrays, plain objects) for `bus.snapshot()`. A model that keeps state between

@@ -5,7 +5,7 @@ import { DescriptorError } from '../errors.js';
 import type { DeviceBehaviour } from './model-api.js';
 import { hostBridge } from './host-bridge.js';
 import { pciBridge } from './pci-bridge.js';
-import { rootPort } from './root-port.js';
+import { rootPort, rootPortBehaviour } from './root-port.js';
 import { testEndpoint } from './test-endpoint.js';
 import { testDeviceBehaviour, testDeviceDescriptor } from './test-device.js';
 import { firecrackerVirtioBlk } from './templates/firecracker-virtio-blk.js';
@@ -14,6 +14,8 @@ import type { I440fxOptions } from './chipset/i440fx.js';
 import { piix3Behaviour, piix3IsaBridge } from './chipset/piix3.js';
 import { virtioBlk, virtioRng } from './virtio/index.js';
 import type { VirtioBlkOptions, VirtioRngOptions } from './virtio/index.js';
+import { sriovEndpointSource } from './sriov/index.js';
+import type { SriovEndpointOptions } from './sriov/index.js';
 
 /** What a model yields for one function: its config space, and optionally what it does. */
 export type FunctionSource = ({ descriptor: FunctionDescriptor } | { template: TemplateSource }) & { behaviour?: DeviceBehaviour };
@@ -30,7 +32,7 @@ export interface DeviceModel {
 
 /**
  * The built-in device models by name: 'host-bridge', 'test-endpoint', 'test-device', 'pci-bridge',
- * 'root-port', 'firecracker-virtio-blk', 'virtio-rng', 'virtio-blk', 'i440fx', 'piix3'.
+ * 'root-port', 'firecracker-virtio-blk', 'virtio-rng', 'virtio-blk', 'i440fx', 'piix3', 'sriov-endpoint'.
  */
 export const deviceModels: Readonly<Record<string, DeviceModel>> = {
   'host-bridge': {
@@ -61,9 +63,14 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
     create: (o) => ({ descriptor: pciBridge(o as Parameters<typeof pciBridge>[0]) }),
   },
   'root-port': {
-    summary: 'PCI Express root port (type 1, PCIe capability, 4 KiB config space, DSN)',
-    options: ['serial'],
-    create: (o) => ({ descriptor: rootPort(o as Parameters<typeof rootPort>[0]) }),
+    summary: 'PCI Express root port (type 1, PCIe capability, 4 KiB config space, DSN) with a native hot-plug slot (hotplug: false for a plain slot)',
+    options: ['serial', 'slot', 'hotplug'],
+    create: (o) => {
+      const options = o as Parameters<typeof rootPort>[0];
+      const descriptor = rootPort(options);
+      const behaviour = rootPortBehaviour(options);
+      return behaviour ? { descriptor, behaviour } : { descriptor };
+    },
   },
   'firecracker-virtio-blk': {
     summary: "virtio-blk config space cloned from a real Firecracker VM's sysfs dump",
@@ -92,6 +99,11 @@ export const deviceModels: Readonly<Record<string, DeviceModel>> = {
     summary: 'virtio 1.2 block device (virtio-pci modern) over an in-memory disk or a given image: read, write, flush, get-id; read-only on request',
     options: ['sizeMiB', 'pattern', 'image', 'readOnly', 'serial'],
     create: (o) => virtioBlk(o as VirtioBlkOptions),
+  },
+  'sriov-endpoint': {
+    summary: 'PCIe endpoint that is an SR-IOV Physical Function: VF Enable adds up to 7 Virtual Functions beside it, VF MSE maps their VF BAR apertures',
+    options: ['vendorId', 'deviceId', 'vfDeviceId', 'totalVFs', 'firstVfOffset', 'vfStride', 'vfBars', 'msix'],
+    create: (o) => sriovEndpointSource(o as SriovEndpointOptions),
   },
 };
 

@@ -1,5 +1,6 @@
 // A test endpoint with one BAR of every kind, an expansion ROM, INTA, and MSI and PM
-// capabilities: the function the conformance suites and the default topology exercise.
+// capabilities (with `pcie`, PCI Express and AER too): the function the conformance suites and
+// the default topology exercise.
 // IDs are QEMU's pci-testdev (1b36:0005), an unclassified device no guest driver claims.
 import type { BarDescriptor, CapabilityDescriptor, FunctionDescriptor, RomDescriptor } from '../config/index.js';
 
@@ -15,7 +16,10 @@ export interface TestEndpointOptions {
   bars?: BarDescriptor[];
   /** The expansion ROM; `false` for none. Default 64 KiB. */
   rom?: RomDescriptor | false;
-  /** Adds a PCI Express capability (Endpoint), which makes the config space 4 KiB. Default false. */
+  /**
+   * Adds a PCI Express capability (Endpoint), which makes the config space 4 KiB, and an AER
+   * extended capability at 0x100. Default false.
+   */
   pcie?: boolean;
 }
 
@@ -47,5 +51,6 @@ export function testEndpoint(options: TestEndpointOptions = {}): FunctionDescrip
     capabilities,
   };
   if (options.rom !== false) descriptor.rom = options.rom ?? { size: 0x10000 };
+  if (options.pcie === true) descriptor.extendedCapabilities = [{ id: 'aer' }];
   return descriptor;
 }

@@ -29,8 +29,16 @@ function toNumber(v: number | bigint, what: string): number {
   return n;
 }
 
+/** Stands in for a released model: the core no longer has a region that calls it. */
+const RELEASED: DeviceModelHandler = {
+  read: () => { throw new Error('a released device model handle was called'); },
+  write: () => { throw new Error('a released device model handle was called'); },
+};
+
 export class Dispatch {
   private readonly models: DeviceModelHandler[] = [];
+  /** Handles of removed regions' models, reused so adding and removing regions forever stays bounded. */
+  private readonly freeModels: number[] = [];
   /** Per region id: a name, and the space for regions the embedder or a BAR handler added. */
   private readonly names = new Map<number, { name: string; space: Space }>();
   /** Function paths by slot: the names of functions in regions, stats and effects. */
@@ -98,8 +106,10 @@ export class Dispatch {
   /** Creates the core-side handler; returns [kind, datum] and the model handle if any. */
   private createHandler(handler: RegionHandler): { kind: number; datum: number; handle?: number } {
     if (isModel(handler)) {
-      this.models.push(handler);
-      return { kind: RegionKind.HOST, datum: this.models.length - 1, handle: this.models.length - 1 };
+      const reused = this.freeModels.pop();
+      const handle = reused ?? this.models.length;
+      this.models[handle] = handler;
+      return { kind: RegionKind.HOST, datum: handle, handle };
     }
     if (handler.kind === 'regfile') {
       const size = handler.size;
@@ -120,7 +130,7 @@ export class Dispatch {
 
   /** Undoes createHandler when the core refused the region: a refused call uses up nothing. */
   private dropHandler(h: { kind: number; datum: number; handle?: number }): void {
-    if (h.handle !== undefined) this.models.pop();
+    if (h.handle !== undefined) this.releaseModel(h.handle);
     else if (h.kind === RegionKind.REGFILE) this.core.regfileDrop(h.datum);
     else if (h.kind === RegionKind.DOORBELL) this.core.doorbellDrop(h.datum);
   }
@@ -148,6 +158,16 @@ export class Dispatch {
     const status = this.core.removeRegion(id);
     if (status < 0) throw new ArgumentError(`region ${id}: ${status === -4 ? 'no such region' : 'not an embedder region'}`);
     this.names.delete(id);
+    for (const [handle, region] of this.regionOfHandle) {
+      if (region === id) this.releaseModel(handle);
+    }
+  }
+
+  /** A model handle no region uses any more: free for the next model region. */
+  private releaseModel(handle: number): void {
+    this.regionOfHandle.delete(handle);
+    this.models[handle] = RELEASED;
+    this.freeModels.push(handle);
   }
 
   /** `slot` is a function of the topology (the Bus looked it up by path or BDF). */

@@ -33,6 +33,13 @@ export const DEFAULT_WINDOWS: RootWindows = {
 };
 
 /**
+ * The minimum windows a hotplug bridge gets when `hotplugReserve` is not given: Linux's defaults
+ * (pci=hpmmiosize=2M, hpmmioprefsize=2M; hpiosize=256 rounded up to a bridge's 4 KiB IO
+ * granularity), so a card plugged later into an empty slot finds room in the port's windows.
+ */
+export const DEFAULT_HOTPLUG_RESERVE: Reserves = { io: 0x1000n, mem: 0x200000n, prefetch: 0x200000n };
+
+/**
  * Options of `runFirmware`: the policy, segments, apertures, reserved ranges, hotplug reserves and
  * interrupt routing.
  */
@@ -48,7 +55,11 @@ export interface FirmwareOptions {
   windows?: RootWindows;
   /** Ranges in use by something firmware does not see (other host bridges, platform devices). */
   reserved?: ReservedRange[];
-  /** Minimum windows of hotplug bridges, and per-bridge minimums by scan bdf ("0000:00:05.0"). */
+  /**
+   * Minimum windows of hotplug bridges (default DEFAULT_HOTPLUG_RESERVE: 4 KiB IO, 2 MiB memory,
+   * 2 MiB prefetchable; `{}` for none), and per-bridge minimums by scan bdf ("0000:00:05.0").
+   * A hotplug bridge's secondary bus is the bus number a card plugged later answers on.
+   */
   hotplugReserve?: Reserves;
   reserveFor?: Record<string, Reserves>;
   /** Which bridges get `hotplugReserve`: PCIe ports with a hot-plug capable slot (default) or all. */
@@ -115,7 +126,7 @@ export function runFirmware(access: ConfigAccess, options: FirmwareOptions = {})
         children: buildRequests(journal, scan.roots, sized, keep, options.hotplugBridges === 'all'),
         reserved: [...reserved],
       };
-      const allocation = allocate(request, { policy, hotplugReserve: options.hotplugReserve, reserveFor: options.reserveFor });
+      const allocation = allocate(request, { policy, hotplugReserve: options.hotplugReserve ?? DEFAULT_HOTPLUG_RESERVE, reserveFor: options.reserveFor });
       const lines = new Map<string, number>();
       for (const node of scan.all) {
         const at = swizzleToRoot(node);

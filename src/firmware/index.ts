@@ -4,7 +4,7 @@ export { PciRoot, takesTwoEntries } from './pci-root.js';
 export type { BarInfo, MemoryBarType, DeviceFunctionInfo } from './pci-root.js';
 export type { ConfigAccess, DeviceFunction } from './config-access.js';
 export { bdfText } from './config-access.js';
-export { runFirmware, DEFAULT_WINDOWS, POLICIES } from './enumerate.js';
+export { runFirmware, DEFAULT_WINDOWS, DEFAULT_HOTPLUG_RESERVE, POLICIES } from './enumerate.js';
 export type { FirmwareOptions, FirmwareResult, SegmentRange } from './enumerate.js';
 export { firmwareDefaults } from './bus-defaults.js';
 export { formatResourceMap } from './resource-map.js';

@@ -1,13 +1,14 @@
 // The built-in default topology: what `vpci` shows with no --topology, and what createBus()
 // builds when given none. Two functions sit behind bridges: firmware (or the guest) reaches them
 // once it has written the bridges' bus numbers. Devices with behaviour (virtio-rng, virtio-blk,
-// the test device) answer a guest driver: `npm start` drives them with the guest driver kit.
+// the test device) answer a guest driver: `npm start` drives them with the guest driver kit. The
+// root ports have native hot-plug slots; the one at 00:09.0 is empty.
 import type { Topology } from './types.js';
 
 /**
  * The built-in topology `createBus` builds when given none (and `vpci` shows without --topology): a
  * host bridge, test endpoints, a multi-function device, virtio-blk and virtio-rng, the test device,
- * and functions behind a PCI-to-PCI bridge and a root port.
+ * functions behind a PCI-to-PCI bridge and a root port, and a root port with an empty hot-plug slot.
  */
 export const defaultTopology: Topology = {
   name: 'default',
@@ -26,11 +27,14 @@ export const defaultTopology: Topology = {
         rom: { size: '0x8000' },
       },
     },
-    { id: 'rootport', bdf: '00:05.0', model: 'root-port', name: 'PCIe root port' },
+    { id: 'rootport', bdf: '00:05.0', model: 'root-port', name: 'PCIe root port', options: { slot: 5 } },
     // The entropy device behind the root port is seeded so the demo prints the same bytes every run.
     { behind: 'rootport', addr: '00.0', model: 'virtio-rng', name: 'virtio-rng behind the root port', options: { seed: 7 } },
     { bdf: '00:06.0', model: 'virtio-rng', name: 'virtio-rng', options: { seed: 1 } },
     { bdf: '00:07.0', model: 'virtio-blk', name: 'virtio-blk (1 MiB in-memory disk)', options: { sizeMiB: 1 } },
     { bdf: '00:08.0', model: 'test-device', name: 'test device (edu-like)' },
+    // An empty hot-plug slot: `bus.plug('00:09.0', device)` puts a card in it at run time (the
+    // demo does); firmware reserves bus and window space below it.
+    { id: 'hotplug', bdf: '00:09.0', model: 'root-port', name: 'PCIe root port with an empty hot-plug slot', options: { slot: 9 } },
   ],
 };

@@ -1,5 +1,5 @@
-export { resolveTopology } from './resolve.js';
-export type { ResolveOptions } from './resolve.js';
+export { resolveTopology, resolveDevice } from './resolve.js';
+export type { ResolveOptions, ResolvedDevice } from './resolve.js';
 export { defaultTopology } from './default.js';
 export { parseBdf, formatBdf } from './bdf.js';
 export type { FunctionAddress } from './bdf.js';

@@ -385,16 +385,7 @@ async function buildFunction(
   if (kinds.length !== 1) fail(path, `needs exactly one of "model", "descriptor" or "template" (has ${kinds.length ? kinds.join(', ') : 'none'})`);
   if (device.options !== undefined && device.model === undefined) fail(`${path}.options`, 'options go with "model"');
   try {
-    if (device.model !== undefined) {
-      if (typeof device.model !== 'string') fail(`${path}.model`, 'must be a string');
-      const made = createFromModel(device.model, normalizeNumbers(device.options) as Record<string, unknown> | undefined);
-      const built = 'descriptor' in made ? fromDescriptor(device.model, made.descriptor) : fromTemplate(device.model, made.template);
-      return made.behaviour ? { ...built, behaviour: made.behaviour } : built;
-    }
-    if (device.descriptor !== undefined) {
-      if (device.descriptor === null || typeof device.descriptor !== 'object') fail(`${path}.descriptor`, 'must be an object');
-      return prefixed('descriptor', () => fromDescriptor('descriptor', normalizeNumbers(device.descriptor) as FunctionDescriptor));
-    }
+    if (device.model !== undefined || device.descriptor !== undefined) return buildInline(device, path, fail);
     const template = await loadTemplate(device.template!, `${path}.template`, source, readFile, fail);
     // The dump's own errors name the field the dump came from.
     const dumpField = (['configHex', 'lspci', 'lspciFile', 'configFile'] as const).find((k) => device.template![k] !== undefined)!;
@@ -408,6 +399,62 @@ async function buildFunction(
     if (e instanceof DescriptorError) fail(`${path}.${e.path}`, e.problem);
     throw e;
   }
+}
+
+/** A model with options, or a descriptor: built with no file to read. DescriptorErrors pass through. */
+function buildInline(device: TopologyDevice, path: string, fail: Fail): Built {
+  if (device.model !== undefined) {
+    if (typeof device.model !== 'string') fail(`${path}.model`, 'must be a string');
+    const made = createFromModel(device.model, normalizeNumbers(device.options) as Record<string, unknown> | undefined);
+    const built = 'descriptor' in made ? fromDescriptor(device.model, made.descriptor) : fromTemplate(device.model, made.template);
+    return made.behaviour ? { ...built, behaviour: made.behaviour } : built;
+  }
+  if (device.descriptor === null || typeof device.descriptor !== 'object') fail(`${path}.descriptor`, 'must be an object');
+  return prefixed('descriptor', () => fromDescriptor('descriptor', normalizeNumbers(device.descriptor) as FunctionDescriptor));
+}
+
+/** One function built from a device entry without placement (what `resolveDevice` returns). */
+export interface ResolvedDevice {
+  /** The model name or "descriptor". */
+  kind: string;
+  /** The entry's name, if it gave one. */
+  name?: string;
+  planes: ConfigPlanes;
+  barSizes: { index: number; size: bigint }[];
+  behaviour?: DeviceBehaviour;
+}
+
+/** Placement and identity fields: a device entry for `resolveDevice` is placed by its caller. */
+const PLACEMENT_KEYS = ['bdf', 'behind', 'addr', 'id'] as const;
+
+/**
+ * Builds one function from a topology device entry without placement — `{ model, options, name }`
+ * or `{ descriptor, name }` — with the same checks as `resolveTopology` (options, descriptor
+ * fields, MSI-X placement), synchronously: templates, which may name files, are refused. Throws
+ * TopologyError naming the field under `options.path` (default "device"), for `bus.plug`.
+ */
+export function resolveDevice(entry: TopologyDevice, options: { source?: string; path?: string } = {}): ResolvedDevice {
+  const source = options.source ?? 'device';
+  const path = options.path ?? 'device';
+  const fail: Fail = (p, problem) => { throw new TopologyError(source, p, problem); };
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(path, 'must be an object like { model, options, name } or { descriptor, name }');
+  for (const k of PLACEMENT_KEYS) {
+    if (entry[k] !== undefined) fail(`${path}.${k}`, 'the caller places the device; give only model/options or descriptor, and name');
+  }
+  if (entry.template !== undefined) fail(`${path}.template`, 'templates are not accepted here (they may name files); give a model or a descriptor');
+  const kinds = (['model', 'descriptor'] as const).filter((k) => entry[k] !== undefined);
+  if (kinds.length !== 1) fail(path, `needs exactly one of "model" or "descriptor" (has ${kinds.length ? kinds.join(', ') : 'none'})`);
+  if (entry.options !== undefined && entry.model === undefined) fail(`${path}.options`, 'options go with "model"');
+  if (entry.name !== undefined && typeof entry.name !== 'string') fail(`${path}.name`, 'must be a string');
+  let built: Built;
+  try {
+    built = buildInline(entry, path, fail);
+  } catch (e) {
+    if (e instanceof DescriptorError) fail(`${path}.${e.path}`, e.problem);
+    throw e;
+  }
+  checkMsixPlacement(entry, path, built, fail);
+  return entry.name !== undefined ? { ...built, name: entry.name } : built;
 }
 
 /** Re-raises a DescriptorError with its path under `prefix`. */

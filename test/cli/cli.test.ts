@@ -41,8 +41,8 @@ describe('--backend ts and --backend wasm print identical output', () => {
     const wasm = vpci(['demo', '--backend', 'wasm']);
     const ts = vpci(['demo', '--backend', 'ts']);
     expect(wasm.status).toBe(0);
-    expect(wasm.stdout.split('\n')[0]).toBe('vpci: topology "default" on the wasm backend, 12 functions');
-    expect(ts.stdout.split('\n')[0]).toBe('vpci: topology "default" on the ts backend, 12 functions');
+    expect(wasm.stdout.split('\n')[0]).toBe('vpci: topology "default" on the wasm backend, 13 functions');
+    expect(ts.stdout.split('\n')[0]).toBe('vpci: topology "default" on the ts backend, 13 functions');
     expect(untimed(ts.stdout).split('\n').slice(1)).toEqual(untimed(wasm.stdout).split('\n').slice(1));
   });
 
@@ -64,7 +64,7 @@ describe('--json', () => {
     const bus = await createBus({ backend });
     // before enumeration the two functions behind bridges answer no config cycle
     const reachable = bus.functions().filter((f) => f.parent < 0);
-    expect(reachable).toHaveLength(10);
+    expect(reachable).toHaveLength(11);
     expect(parsed.functions.map((f) => f.bdf)).toEqual(reachable.map((f) => f.bdf));
     expect(parsed.functions.map((f) => f.path)).toEqual(reachable.map((f) => f.path));
     expect(parsed.functions.map((f) => f.name)).toEqual(reachable.map((f) => f.name));
@@ -257,7 +257,8 @@ describe('--help and the default command', () => {
       '           +-05.0--',
       '           +-06.0  Device 1af4:1044',
       '           +-07.0  Device 1af4:1042',
-      '           \\-08.0  Device 1b36:00fe',
+      '           +-08.0  Device 1b36:00fe',
+      '           \\-09.0--',
       '',
     ].join('\n'));
     expect(vpci(['lspci', '-t']).stdout.split('\n')[0]).toBe('-[0000:00]-+-00.0');

@@ -46,7 +46,7 @@ describe('vpci enumerate', () => {
     const map = JSON.parse(r.stdout);
     expect(map.policy).toBe('largest-first');
     expect(map.bridges.map((b: { bdf: string; secondary: number; subordinate: number }) => [b.bdf, b.secondary, b.subordinate]))
-      .toEqual([['0000:00:04.0', 1, 1], ['0000:00:05.0', 2, 2]]);
+      .toEqual([['0000:00:04.0', 1, 1], ['0000:00:05.0', 2, 2], ['0000:00:09.0', 3, 3]]);
     for (const f of map.functions) {
       for (const b of f.bars) {
         expect(['io', 'mem32', 'mem64', 'rom']).toContain(b.kind);

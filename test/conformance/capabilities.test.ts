@@ -246,7 +246,8 @@ describe.each(BACKENDS)('capabilities (%s backend)', (backend) => {
       bus.configWrite(bdf, 0x50, 2, 0);
       expect(bus.configRead(bdf, 0x50, 2), 'Link Control back to 0 (not write-1-to-clear)').toBe(0);
       const lnksta = bus.configRead(bdf, 0x52, 2);
-      expect(hex(lnksta), 'Link Status: 2.5 GT/s x1').toBe('0x11');
+      // DLL Link Active (bit 13): the root port's hot-plug slot holds virtio-rng.
+      expect(hex(lnksta), 'Link Status: 2.5 GT/s x1, DLL Link Active').toBe('0x2011');
       writeExpect(bus, bdf, 0x52, 2, 0xffff, lnksta, 'nothing to clear, the rest read-only');
       poke(bus, bdf, 0x52, le(0xc011, 2));
       writeExpect(bus, bdf, 0x52, 2, 0x0000, 0xc011, 'writing 0 clears nothing');
@@ -273,11 +274,11 @@ describe.each(BACKENDS)('capabilities (%s backend)', (backend) => {
       expect(walkCaps(bus, bdf).map((c) => c.id)).toEqual([0x10, 0x01]);
     });
 
-    test('root port: the extended capability list at 0x100 reaches the Device Serial Number, read-only', async () => {
+    test('root port: the extended capability list at 0x100 reaches the Device Serial Number (read-only), then AER', async () => {
       const bus = await makeBus(backend, CAP_TOPOLOGY);
       const bdf = '00:06.0';
-      expect(walkExtCaps(bus, bdf).map((c) => [hex(c.offset), hex(c.id), c.version])).toEqual([['0x100', '0x3', 1]]);
-      expect(hex(bus.configRead(bdf, 0x100, 4)), 'header: DSN v1, last').toBe('0x10003');
+      expect(walkExtCaps(bus, bdf).map((c) => [hex(c.offset), hex(c.id), c.version])).toEqual([['0x100', '0x3', 1], ['0x10c', '0x1', 2]]);
+      expect(hex(bus.configRead(bdf, 0x100, 4)), 'header: DSN v1, next 0x10c').toBe('0x10c10003');
       expect(hex(bus.configRead(bdf, 0x104, 4)), 'serial low').toBe('0x89abcdef');
       expect(hex(bus.configRead(bdf, 0x108, 4)), 'serial high').toBe('0x1234567');
       const before = snapshot(bus, bdf, 4096);
@@ -285,16 +286,17 @@ describe.each(BACKENDS)('capabilities (%s backend)', (backend) => {
         bus.configWrite(bdf, off, 1, 0xff);
         bus.configWrite(bdf, off, 1, 0x00);
       }
-      for (let off = 0x100; off < 0x1000; off += 4) bus.configWrite(bdf, off, 4, 0xffffffff);
+      // Everything but AER's own registers (0x10c-0x143, test/aer) is read-only.
+      for (let off = 0x100; off < 0x1000; off += 4) if (off < 0x10c || off >= 0x144) bus.configWrite(bdf, off, 4, 0xffffffff);
       expect(diffOffsets(before, snapshot(bus, bdf, 4096))).toEqual([]);
     });
 
-    test('default root port: DSN with serial 0; extended list reachable through ECAM', async () => {
+    test('default root port: DSN with serial 0, then AER; extended list reachable through ECAM', async () => {
       const bus = await makeBus(backend);
-      expect(walkExtCaps(bus, '00:05.0').map((c) => [hex(c.offset), hex(c.id)])).toEqual([['0x100', '0x3']]);
+      expect(walkExtCaps(bus, '00:05.0').map((c) => [hex(c.offset), hex(c.id)])).toEqual([['0x100', '0x3'], ['0x10c', '0x1']]);
       expect(bus.configRead('00:05.0', 0x104, 4)).toBe(0);
-      expect(hex(bus.mmioRead(0xb0000000 + 5 * 0x8000 + 0x100, 4))).toBe('0x10003');
-      expect(bus.mmioRead(0xb0000000 + 5 * 0x8000 + 0x100, 8)).toBe(0x10003n);
+      expect(hex(bus.mmioRead(0xb0000000 + 5 * 0x8000 + 0x100, 4))).toBe('0x10c10003');
+      expect(bus.mmioRead(0xb0000000 + 5 * 0x8000 + 0x100, 8)).toBe(0x10c10003n);
     });
 
     test('a list of several extended capabilities is linked from 0x100', async () => {

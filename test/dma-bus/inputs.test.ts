@@ -186,7 +186,7 @@ const BAD: BadCase[] = [
   { name: 'attach: domain NaN (must not attach to domain 0)', op: 'attach', call: (s) => s.bus.dma.attach(EP, NaN) },
   { name: 'attach: domain 2^32 + b (must not attach to b)', op: 'attach', call: (s) => s.bus.dma.attach(EP, 2 ** 32 + s.b) },
   { name: 'attach: domain t + 0.5 (must not attach to t)', op: 'attach', call: (s) => s.bus.dma.attach(EP2, s.t + 0.5) },
-  { name: 'attach: a BDF that is not in the topology', op: 'attach', call: (s) => s.bus.dma.attach('00:09.0', s.t) },
+  { name: 'attach: a BDF that is not in the topology', op: 'attach', call: (s) => s.bus.dma.attach('00:0a.0', s.t) },
   { name: 'detach: a malformed BDF', op: 'detach', call: (s) => s.bus.dma.detach('zz:1') },
   // ---- transfers ----
   { name: 'read: more than 1 MiB', op: 'read', call: (s) => s.bus.dma.read(EP, 0x100000, new Uint8Array(MiB + 1)) },

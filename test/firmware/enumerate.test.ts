@@ -108,7 +108,7 @@ describe.each(BACKENDS)('firmware enumeration (%s backend)', (backend) => {
     for (const f of bus.functions()) expect(bus.addressOf(f.path), f.path).toBeDefined();
     expect(bus.addressOf('00:04.0/00.0')).toBe('0000:01:00.0');
     expect(bus.addressOf('00:05.0/00.0')).toBe('0000:02:00.0');
-    expect(result.map.bridges.map((b) => [b.bdf, b.secondary, b.subordinate])).toEqual([['0000:00:04.0', 1, 1], ['0000:00:05.0', 2, 2]]);
+    expect(result.map.bridges.map((b) => [b.bdf, b.secondary, b.subordinate])).toEqual([['0000:00:04.0', 1, 1], ['0000:00:05.0', 2, 2], ['0000:00:09.0', 3, 3]]);
     checkLayout(bus, result);
     // Command: memory (and IO) decode and bus mastering where BARs exist; bridges forward.
     expect(bus.configRead('01:00.0', 0x04, 2) & 7).toBe(7);

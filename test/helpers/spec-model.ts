@@ -140,5 +140,36 @@ export function specMasks(config: Uint8Array, barSizes: Map<number, bigint>, siz
         break;
     }
   }
+  if (size === 4096 && express) specExtendedMasks(config, caps, w, c);
   return { w, c, unspecified, express };
+}
+
+/**
+ * The extended capabilities with writable bits: AER (PCIe Base 6.0 §7.8.4), with the error bits
+ * vpci documents as implemented (uncorrectable 0x03fff030, correctable 0x0000f1c1) and the root
+ * port registers when the PCI Express capability says Root Port or Root Complex Event Collector.
+ * Every other extended capability here (DSN, raw bytes) is read-only.
+ */
+function specExtendedMasks(config: Uint8Array, caps: { offset: number; id: number }[], w: Uint8Array, c: Uint8Array): void {
+  const pcie = caps.find((cap) => cap.id === 0x10)!.offset;
+  const type = (get(config, pcie + 2, 2) >> 4) & 0xf;
+  const seen = new Set<number>();
+  for (let p = 0x100; p >= 0x100 && p <= 0xffc && !seen.has(p);) {
+    seen.add(p);
+    const header = get(config, p, 4);
+    if (header === 0) break;
+    if ((header & 0xffff) === 0x0001) {
+      put(c, p + 0x04, 4, 0x03fff030); // Uncorrectable Error Status
+      put(w, p + 0x08, 4, 0x03fff030); // Mask
+      put(w, p + 0x0c, 4, 0x03fff030); // Severity
+      put(c, p + 0x10, 4, 0x0000f1c1); // Correctable Error Status
+      put(w, p + 0x14, 4, 0x0000f1c1); // Mask
+      put(w, p + 0x18, 4, 0x00000140); // ECRC Generation and Check Enable
+      if (type === 0x4 || type === 0xa) {
+        put(w, p + 0x2c, 4, 0x00000007); // Root Error Command
+        put(c, p + 0x30, 4, 0x0000007f); // Root Error Status
+      }
+    }
+    p = (header >>> 20) & 0xffc;
+  }
 }

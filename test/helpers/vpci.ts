@@ -89,6 +89,23 @@ export function diffOffsets(a: Uint8Array, b: Uint8Array, except: (off: number) 
   return out;
 }
 
+/**
+ * Bits a hot-plug slot's controller changes device-side in answer to a Slot Control command (PCIe
+ * Base 6.0 §6.7.3): Slot Status (Command Completed, DLL State Changed), Link Status (DLL Link
+ * Active when power is switched) and Status' Interrupt Status while the hot-plug interrupt is
+ * asserted. All zero for a function without a hot-plug capable slot. From its config bytes.
+ */
+export function hotplugDrivenBits(config: Uint8Array): Uint8Array {
+  const driven = new Uint8Array(256);
+  let p = config[0x34] & 0xfc;
+  for (let hops = 0; p >= 0x40 && hops < 48 && config[p] !== 0x10; hops++) p = config[p + 1] & 0xfc;
+  if (p < 0x40 || config[p] !== 0x10 || (config[p + 3] & 0x01) === 0 || (config[p + 0x14] & 0x40) === 0) return driven;
+  driven[0x06] = 0x08;
+  driven.fill(0xff, p + 0x12, p + 0x14);
+  driven.fill(0xff, p + 0x1a, p + 0x1c);
+  return driven;
+}
+
 const BDF_RE = /^(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/;
 
 export function parseAddress(bdf: string): { seg: number; bus: number; dev: number; fn: number } {

@@ -183,8 +183,8 @@ describe('two Wasm buses', () => {
 
 // ---- Device models that throw ------------------------------------------------------------------
 
-const FAULTY = '00:09.0';
-const FAULTY_PATH = '0000:00:09.0';
+const FAULTY = '00:0a.0';
+const FAULTY_PATH = '0000:00:0a.0';
 
 /**
  * A model with bugs at known offsets of BAR 0: read 0x0 throws an Error, write 0x4 throws, read

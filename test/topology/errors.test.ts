@@ -90,7 +90,7 @@ describe('file-level errors', () => {
 describe('models', () => {
   it('unknown model', async () => {
     await refused(withDevice({ model: 'nic-9000' }),
-      'x.json: devices[3].model: "nic-9000" is not a model (known: host-bridge, test-endpoint, test-device, pci-bridge, root-port, firecracker-virtio-blk, virtio-rng, i440fx, piix3, virtio-blk)');
+      'x.json: devices[3].model: "nic-9000" is not a model (known: host-bridge, test-endpoint, test-device, pci-bridge, root-port, firecracker-virtio-blk, virtio-rng, i440fx, piix3, virtio-blk, sriov-endpoint)');
     // names of Object.prototype are not models
     await refused(withDevice({ model: 'toString' }), /^x\.json: devices\[3\]\.model: "toString" is not a model/);
     await refused(withDevice({ model: '__proto__' }), /^x\.json: devices\[3\]\.model: "__proto__" is not a model/);

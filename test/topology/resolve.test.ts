@@ -141,15 +141,16 @@ describe('descriptors with "0x..." strings and bigints', () => {
 });
 
 describe('the default topology', () => {
-  it.each(BACKENDS)('resolves to its twelve functions in order, two of them behind bridges (%s)', async (backend) => {
+  it.each(BACKENDS)('resolves to its thirteen functions in order, two of them behind bridges (%s)', async (backend) => {
     const bus = await createBus({ backend });
     expect(bus.functions().map((f) => [f.path, f.kind, f.parent, f.bus])).toEqual([
       ['0000:00:00.0', 'host-bridge', -1, 0], ['0000:00:01.0', 'test-endpoint', -1, 0], ['0000:00:02.0', 'firecracker-virtio-blk', -1, 0],
       ['0000:00:03.0', 'test-endpoint', -1, 0], ['0000:00:03.1', 'test-endpoint', -1, 0], ['0000:00:04.0', 'pci-bridge', -1, 0],
       ['0000:00:04.0/00.0', 'test-endpoint', 5, -1], ['0000:00:05.0', 'root-port', -1, 0], ['0000:00:05.0/00.0', 'virtio-rng', 7, -1],
       ['0000:00:06.0', 'virtio-rng', -1, 0], ['0000:00:07.0', 'virtio-blk', -1, 0], ['0000:00:08.0', 'test-device', -1, 0],
+      ['0000:00:09.0', 'root-port', -1, 0],
     ]);
-    expect(bus.functions().map((f) => f.id)).toEqual([undefined, undefined, undefined, undefined, undefined, 'bridge', undefined, 'rootport', undefined, undefined, undefined, undefined]);
+    expect(bus.functions().map((f) => f.id)).toEqual([undefined, undefined, undefined, undefined, undefined, 'bridge', undefined, 'rootport', undefined, undefined, undefined, undefined, 'hotplug']);
     // the endpoint behind the bridge has mem32 + io + ROM; the virtio device behind the root port
     // a 64-bit BAR (its virtio structures) and a 32-bit one (its MSI-X table)
     expect(bus.functions()[6].barSizes).toEqual([{ index: 0, size: 0x2000n }, { index: 1, size: 0x40n }, { index: 6, size: 0x8000n }]);
@@ -164,7 +165,7 @@ describe('the default topology', () => {
     expect(bus.configRead('00:03.1', 0x0e, 1)).toBe(0x00);
     expect(bus.configRead('00:01.0', 0x0e, 1)).toBe(0x00);
     expect(bus.configRead('00:03.1', 0x3d, 1)).toBe(2);
-    expect(bus.configRead('00:05.0', 0x100, 4)).toBe(0x00010003);
+    expect(bus.configRead('00:05.0', 0x100, 4)).toBe(0x10c10003); // DSN v1, then AER at 0x10c
     expect(bus.configRead('00:04.0', 0x100, 4)).toBe(0xffffffff);
     // the object itself is JSON: the file format round-trips
     const again = await resolveTopology(JSON.stringify(defaultTopology));

@@ -60,6 +60,7 @@ export interface V86Attachment {
   readonly bus: Bus;
   /** Guest-physical ranges v86 serves itself (vpci never gets them). */
   readonly v86Ranges: readonly V86Range[];
+  /** The adapter's counters. */
   stats(): V86AdapterStats;
   /** vpci regions the guest put where v86 serves itself (their accesses reach v86, not vpci). */
   conflicts(): V86Conflict[];

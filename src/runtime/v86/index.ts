@@ -13,6 +13,6 @@ export { v86Topology } from './topology.js';
 export type { V86TopologyOptions } from './topology.js';
 export { checkTopologyForV86, v86OwnRanges } from './v86-ranges.js';
 export type { V86Range } from './v86-ranges.js';
-export type { V86Emulator } from './v86-internals.js';
+export type { V86Emulator, V86Cpu, V86Io, V86PortEntry } from './v86-internals.js';
 export { V86Recorder } from './recorder.js';
 export type { V86RecorderOptions } from './recorder.js';

@@ -5,31 +5,44 @@
 
 /** A port handler table entry: v86 calls readN(port) and writeN(value) with the entry's device as `this`. */
 export interface V86PortEntry {
+  /** A 1-byte `in` from the port. */
   read8: (port: number) => number;
+  /** A 2-byte `in` starting at the port. */
   read16: (port: number) => number;
+  /** A 4-byte `in` starting at the port. */
   read32: (port: number) => number;
+  /** A 1-byte `out` to the port (v86 passes no port number to writes). */
   write8: (value: number) => void;
+  /** A 2-byte `out` starting at the port. */
   write16: (value: number) => void;
+  /** A 4-byte `out` starting at the port. */
   write32: (value: number) => void;
+  /** The `this` of the handlers. */
   device: unknown;
 }
 
 /** `cpu.io`: the port table and the MMIO block registration. */
 export interface V86Io {
+  /** The 65,536 port entries. */
   ports: V86PortEntry[];
+  /** How v86 devices install read handlers (checked present; the adapter edits `ports` itself). */
   register_read(port: number, device: object, r8?: (port: number) => number, r16?: (port: number) => number, r32?: (port: number) => number): void;
+  /** How v86 devices install write handlers (checked present). */
   register_write(port: number, device: object, w8?: (value: number) => void, w16?: (value: number) => void, w32?: (value: number) => void): void;
   /** Serves [addr, addr + size) (128 KiB blocks) with the four functions; addresses arrive as signed 32-bit numbers. */
   mmap_register(addr: number, size: number, r8: (addr: number) => number, w8: (addr: number, value: number) => void,
     r32?: (addr: number) => number, w32?: (addr: number, value: number) => void): void;
+  /** A port entry of v86's empty handlers. */
   create_empty_entry(): V86PortEntry;
   /** The handlers of a port no device registered (compared by identity to find free ports). */
   empty_port_read8: (port: number) => number;
+  /** The write handler of a port no device registered. */
   empty_port_write: (value: number) => void;
 }
 
 /** `emulator.v86.cpu`: what the adapter touches. */
 export interface V86Cpu {
+  /** The port table and MMIO registration. */
   io: V86Io;
   /** Guest RAM size in bytes (a one-element typed array). */
   memory_size: ArrayLike<number>;
@@ -39,10 +52,15 @@ export interface V86Cpu {
   mem8: { byteOffset: number };
   /** The MMIO handlers by 128 KiB block (index = address >>> 17). */
   memory_map_read8: ((addr: number) => number)[];
+  /** Byte write handlers by block. */
   memory_map_write8: ((addr: number, value: number) => void)[];
+  /** Dword read handlers by block. */
   memory_map_read32: ((addr: number) => number)[];
+  /** Dword write handlers by block. */
   memory_map_write32: ((addr: number, value: number) => void)[];
+  /** Raises ISA IRQ line `irq` of the 8259 PICs. */
   device_raise_irq(irq: number): void;
+  /** Lowers ISA IRQ line `irq`. */
   device_lower_irq(irq: number): void;
   /** Drops compiled code for guest-physical [start, end): required after writing guest RAM. */
   jit_dirty_cache(start: number, end: number): void;
@@ -50,6 +68,7 @@ export interface V86Cpu {
 
 /** What attachToV86 accepts as the emulator: a V86 instance after `emulator-loaded`, or its `v86` object. */
 export interface V86Emulator {
+  /** v86's machine object; its `cpu` appears once the emulator has loaded. */
   v86?: { cpu?: unknown };
 }
 

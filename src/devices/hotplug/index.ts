@@ -1,0 +1,2 @@
+export { HotplugSlot, hotplugSlotBehaviour } from './slot.js';
+export type { HotplugHost } from './slot.js';
