@@ -12,9 +12,8 @@
 // write leaves vpci's state unchanged; absent devices ignore it on both sides): 544 pairs a pass.
 //
 //   node bench/peers/v86.js [--quick]
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadV86Emulator, v86Version } from '../../scripts/v86-emulator.js';
 import { createBus } from '../../dist/index.js';
 import { alternate, median, rate } from '../stats.js';
 
@@ -61,22 +60,7 @@ function scan(write32, read32) {
 
 /** Builds a never-started v86 emulator (no BIOS, no disks) and resolves with it once loaded. */
 async function loadV86() {
-  const require = createRequire(import.meta.url);
-  const main = require.resolve('v86'); // node_modules/v86/build/libv86.mjs
-  const pkg = require('v86/package.json');
-  const { V86 } = await import(pathToFileURL(main).href);
-  const emulator = new V86({
-    wasm_path: path.join(path.dirname(main), 'v86.wasm'),
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-    log_level: 0,
-  });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('v86 did not report emulator-loaded within 30 s')), 30_000);
-    emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); resolve(); });
-  });
+  const emulator = await loadV86Emulator();
   const io = emulator.v86?.cpu?.io;
   if (!io || typeof io.port_write32 !== 'function' || typeof io.port_read32 !== 'function') {
     await emulator.destroy?.();
@@ -86,7 +70,7 @@ async function loadV86() {
     await emulator.destroy?.();
     throw new Error('emulator.v86.cpu.devices.pci missing: v86 built no PCI bus');
   }
-  return { emulator, io, version: pkg.version };
+  return { emulator, io, version: v86Version };
 }
 
 /**

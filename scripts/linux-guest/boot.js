@@ -3,11 +3,11 @@
 // report, the bus (for comparing vpci's view with the guest's) and, on request, a recording of
 // every access vpci served. Used by the real-guest test and by `npm run demo:linux`.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createBus } from 'vpci';
 import { attachToV86, v86Topology, V86Recorder } from 'vpci/v86';
+import { loadV86Emulator } from '../v86-emulator.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where setup.js leaves bios.bin, vmlinuz and initramfs.cpio.gz. */
@@ -33,23 +33,6 @@ function file(name) {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
 }
 
-/** Loads v86 from its npm package and resolves with an emulator that has loaded (not started). */
-async function loadEmulator(settings) {
-  const require = createRequire(import.meta.url);
-  const main = require.resolve('v86');
-  const { V86 } = await import(pathToFileURL(main).href);
-  const emulator = new V86({
-    wasm_path: join(dirname(main), 'v86.wasm'),
-    autostart: false, disable_keyboard: true, disable_mouse: true, disable_speaker: true, log_level: 0, acpi: false,
-    ...settings,
-  });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('v86 did not report emulator-loaded within 30 s')), 30_000);
-    emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); ok(); });
-  });
-  return emulator;
-}
-
 /**
  * Boots the guest. Options: backend ('wasm' | 'ts'), record (keep a trace of every access vpci
  * served), timeoutMs (default 180 s), onSerial(text) for console output as it comes, onProgress
@@ -57,8 +40,9 @@ async function loadEmulator(settings) {
  */
 export async function bootLinuxGuest(options = {}) {
   const t0 = performance.now();
-  const emulator = await loadEmulator({
+  const emulator = await loadV86Emulator({
     memory_size: GUEST_MEMORY,
+    acpi: false,
     bios: { buffer: file('bios.bin') },
     bzimage: { buffer: file('vmlinuz') },
     initrd: { buffer: file('initramfs.cpio.gz') },

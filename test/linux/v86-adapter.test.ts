@@ -3,10 +3,8 @@
 // (`cpu.io.port_read/write*`, what an `in`/`out` instruction reaches) and its MMIO block table
 // (`cpu.mmap_read/write*`), and check what reaches vpci, what stays v86's, and what detach gives
 // back. Every test builds its own emulator (about 50 ms): attaching changes v86's tables.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadV86Emulator } from '../../scripts/v86-emulator.js';
 import type { Mock } from 'vitest';
 import { createBus } from '../../src/bus.js';
 import type { Bus } from '../../src/bus.js';
@@ -47,27 +45,11 @@ interface TestEmulator {
 
 const MEMORY = 32 << 20;
 const BLOCK_SHIFT = 17;
-const require = createRequire(import.meta.url);
-let V86Class: (new (options: Record<string, unknown>) => TestEmulator) | undefined;
 const live: TestEmulator[] = [];
 
 async function loadV86(): Promise<{ emulator: TestEmulator; cpu: TestCpu; io: TestIo }> {
-  const main = require.resolve('v86'); // node_modules/v86/build/libv86.mjs
-  V86Class ??= ((await import(pathToFileURL(main).href)) as { V86: NonNullable<typeof V86Class> }).V86;
-  const emulator = new V86Class({
-    wasm_path: path.join(path.dirname(main), 'v86.wasm'),
-    memory_size: MEMORY,
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-    log_level: 0,
-  });
+  const emulator = (await loadV86Emulator({ memory_size: MEMORY })) as TestEmulator;
   live.push(emulator);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('v86 did not report emulator-loaded within 30 s')), 30_000);
-    emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); resolve(); });
-  });
   const cpu = emulator.v86.cpu;
   return { emulator, cpu, io: cpu.io };
 }
