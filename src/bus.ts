@@ -137,6 +137,7 @@ export class Bus {
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     this.configWatch = new ConfigWatch(core);
+    this.ecamWindows = topology.segments.flatMap((s) => (s.ecam ? [{ base: s.ecam.base, end: s.ecam.base + (s.ecam.busEnd - s.ecam.busStart + 1) * 2 ** 20 }] : []));
     this.live = [...topology.functions];
     for (const s of topology.segments) {
       if (!s.ecam) continue;
@@ -583,6 +584,8 @@ export class Bus {
 
   /** Device models' watches on config bytes (chipset registers), checked after config writes. */
   private readonly configWatch: ConfigWatch;
+  /** The ECAM windows: MMIO writes there are config writes. */
+  private readonly ecamWindows: { base: number; end: number }[];
   /**
    * The functions present now: the topology's, then those added at run time (hotplug, SR-IOV
    * virtual functions), less those removed. `parent` indexes this list.
@@ -775,8 +778,15 @@ export class Bus {
       ? this.core.mmioWrite(a, size, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn))
       : this.core.mmioWrite(a, size, value >>> 0, size === 8 ? Math.floor(value / 4294967296) >>> 0 : 0);
     if (queued !== 0) this.interrupts.deliver();
-    // An ECAM write may have changed watched bytes.
-    if (this.configWatch.active) this.configWatch.check();
+    // Only an ECAM write changes config bytes here (a device model's own changes check themselves):
+    // the MMIO hot path pays one range test, and nothing without watches.
+    if (this.configWatch.active && this.inEcamWindow(a)) this.configWatch.check();
+  }
+
+  /** Whether an MMIO address falls in a segment's ECAM window. */
+  private inEcamWindow(addr: number): boolean {
+    for (const w of this.ecamWindows) if (addr >= w.base && addr < w.end) return true;
+    return false;
   }
 
   /** A port-IO read of 1, 2 or 4 bytes; 0xCF8/0xCFC-0xCFF reach config space. */
