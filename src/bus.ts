@@ -16,15 +16,17 @@ import type { DeviceBehaviour, DeviceContext, DeviceInstance, SriovControl, Virt
 import type { ConfigPlanes } from './config/index.js';
 import { treeName } from './lspci/index.js';
 import type { FunctionDump, TreeFunction } from './lspci/index.js';
-import { CapId, PcieFlags, PcieReg, SlotCap, walkCapabilities } from './config/index.js';
+import { CapId, walkCapabilities } from './config/index.js';
 import { canonicalPath } from './topology/bdf.js';
 import { restoreBus, snapshotBus, SnapshotError } from './snapshot/index.js';
 import { ConfigWatch } from './config-watch.js';
 import { SharedPins } from './interrupts/shared-pin.js';
 import type { SnapshotOptions } from './snapshot/index.js';
-import { defaultTopology, formatBdf, parseBdf, resolveDevice, resolveTopology } from './topology/index.js';
-import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology, TopologyDevice } from './topology/index.js';
-import { HotplugSlot } from './devices/hotplug/index.js';
+import { defaultTopology, formatBdf, parseBdf, resolveTopology } from './topology/index.js';
+import type { FileReader, FunctionAddress, ResolvedFunction, ResolvedTopology, Topology } from './topology/index.js';
+import { HotplugSlots } from './hotplug/slots.js';
+import type { PlugDevice } from './hotplug/slots.js';
+export type { PlugDevice } from './hotplug/slots.js';
 import { ErrorReporting } from './errors/index.js';
 import { installSoftReset } from './power/index.js';
 
@@ -52,11 +54,6 @@ export interface BusOptions {
   interrupts?: InterruptSink;
 }
 
-/**
- * A card for `bus.plug`: a topology device entry without placement — `{ model, options, name }` or
- * `{ descriptor, name }` — and, with a descriptor, optionally the embedder's own behaviour.
- */
-export type PlugDevice = Omit<TopologyDevice, 'bdf' | 'behind' | 'addr' | 'id' | 'template'> & { behaviour?: DeviceBehaviour };
 
 /** Addresses at or above 2^53 are never decoded: no platform's physical address space is that large. */
 const TWO_64 = 1n << 64n;
@@ -137,6 +134,15 @@ export class Bus {
 
   constructor(readonly core: CoreBackend, readonly topology: ResolvedTopology, onError?: BusOptions['onError']) {
     this.configWatch = new ConfigWatch(core);
+    this.hotplug = new HotplugSlots({
+      functions: () => this.live,
+      has: (path) => this.slots.has(path),
+      instance: (path) => this.deviceInstances.get(path),
+      pathOf: (bdfOrPath) => this.paths.get(this.slotOfBdf(bdfOrPath))!,
+      configRead: (path, offset, size) => this.ownConfigRead(this.slots.get(path)!, this.live.find((f) => f.path === path)!.planes.size, offset, size),
+      addFunction: (where, source) => this.addFunction(where, source),
+      removeFunction: (path) => this.removeFunction(path),
+    });
     this.ecamWindows = topology.segments.flatMap((s) => (s.ecam ? [{ base: s.ecam.base, end: s.ecam.base + (s.ecam.busEnd - s.ecam.busStart + 1) * 2 ** 20 }] : []));
     this.live = [...topology.functions];
     for (const s of topology.segments) {
@@ -209,7 +215,7 @@ export class Bus {
       }
     }
     // Hot-plug slots learn whether a card is in them at power-on.
-    for (const f of topology.functions) this.connectSlot(f.path);
+    for (const f of topology.functions) this.hotplug.connect(f.path);
   }
 
   /** The running device models, by function path. */
@@ -394,7 +400,7 @@ export class Bus {
         throw new ArgumentError(`addFunction: ${path}: the device model failed to attach: ${(e as Error)?.message ?? String(e)}`);
       }
     }
-    this.connectSlot(path);
+    this.hotplug.connect(path);
     this.changedFunctions = true;
     if (this.core.irqQueued() !== 0) this.interrupts.deliver();
     return path;
@@ -429,63 +435,6 @@ export class Bus {
     if (this.core.irqQueued() !== 0) this.interrupts.deliver();
   }
 
-  /** Hands a port's hot-plug controller, if it has one, its host side and whether its slot is occupied. */
-  private connectSlot(path: string): void {
-    const instance = this.deviceInstances.get(path);
-    if (instance instanceof HotplugSlot) instance.connect({ removeCard: () => this.ejectCard(path) }, this.cardOf(path).length > 0);
-  }
-
-  /** The functions in a port's slot (everything below it), parents before children. */
-  private cardOf(portPath: string): ResolvedFunction[] {
-    return this.live.filter((f) => f.path.startsWith(`${portPath}/`));
-  }
-
-  /** Removes every function in the slot, deepest first, then tells the controller the slot is empty. */
-  private ejectCard(portPath: string): void {
-    for (const f of this.cardOf(portPath).reverse()) this.removeFunction(f.path);
-    (this.deviceInstances.get(portPath) as HotplugSlot | undefined)?.present(false);
-  }
-
-  /**
-   * The hot-plug port a plug/unplug call names: the port itself (its path, or the BDF it answers
-   * at now), or a function path below it ("00:09.0/00.0", which need not exist yet), or the BDF a
-   * function in the slot answers at. ArgumentError, naming `what` and the place, when it names no
-   * port with a hot-plug capable slot and a controller.
-   */
-  private hotplugPort(what: string, target: string): { path: string; slot: HotplugSlot } {
-    if (typeof target !== 'string') throw new ArgumentError(`${what}: ${String(target)} is not a port's path or BDF`);
-    let portPath: string | undefined;
-    if (target.includes('/')) {
-      const c = canonicalPath(target);
-      if ('reason' in c) throw new ArgumentError(`${what}: ${c.reason} (a slot is named like "00:09.0" or "00:09.0/00.0")`);
-      // A path naming a hot-plug port (one below a switch, say) is that port; otherwise the slot
-      // of the port it is below.
-      const own = this.slots.has(c.path) ? this.deviceInstances.get(c.path) : undefined;
-      portPath = own instanceof HotplugSlot ? c.path : c.path.slice(0, c.path.lastIndexOf('/'));
-      if (!this.slots.has(portPath)) throw new ArgumentError(`${what}: ${portPath} is not a function of the bus`);
-    } else {
-      const path = this.paths.get(this.slotOfBdf(target))!;
-      const f = this.live.find((x) => x.path === path)!;
-      const parent = f.parent >= 0 ? this.live[f.parent].path : undefined;
-      portPath = this.deviceInstances.get(path) instanceof HotplugSlot || parent === undefined ? path : parent;
-    }
-    const slot = this.deviceInstances.get(portPath);
-    if (slot instanceof HotplugSlot) return { path: portPath, slot };
-    throw new ArgumentError(`${what}: ${portPath} ${this.whyNotHotplug(portPath)}`);
-  }
-
-  /** Why a function is not a hot-plug port, from its config space as a guest reads it. */
-  private whyNotHotplug(path: string): string {
-    const slot = this.slots.get(path)!;
-    const f = this.live.find((x) => x.path === path)!;
-    const read = (offset: number, size: number) => this.ownConfigRead(slot, f.planes.size, offset, size);
-    const pcie = walkCapabilities(f.planes.config).find((c) => c.id === CapId.PCIE)?.offset;
-    if ((read(0x0e, 1) & 0x7f) !== 1 || pcie === undefined) return 'is not a PCI Express port (no slot to plug into)';
-    if ((read(pcie + PcieReg.FLAGS, 2) & PcieFlags.SLOT_IMPLEMENTED) === 0) return 'is a PCI Express port without a slot (Slot Implemented is 0)';
-    if ((read(pcie + PcieReg.SLOT_CAPABILITIES, 4) & SlotCap.HOT_PLUG_CAPABLE) === 0) return 'has a slot that is not hot-plug capable (Slot Capabilities Hot-Plug Capable is 0)';
-    return 'has a hot-plug capable slot but no hot-plug controller (the \'root-port\' model provides one; a template or descriptor does not)';
-  }
-
   /**
    * Plugs a card into a root port's hot-plug slot, as a person would (PCIe Base 6.0 §6.7): the
    * device becomes function 00.0 below the port, then the slot reports it — Presence Detect State
@@ -498,33 +447,7 @@ export class Bus {
    * named), or a bridge (it would need bus numbers firmware did not reserve).
    */
   plug(slot: string, device: PlugDevice): string {
-    const port = this.hotplugPort('plug', slot);
-    if (slot.includes('/')) {
-      const c = canonicalPath(slot);
-      if (!('reason' in c) && c.path !== port.path && c.path !== `${port.path}/00.0`) {
-        throw new ArgumentError(`plug: ${c.path}: a card goes in at 00.0 below the port (${port.path}/00.0)`);
-      }
-    }
-    const card = this.cardOf(port.path);
-    if (card.length > 0) throw new ArgumentError(`plug: the slot of ${port.path} is occupied by ${card[0].path} (${card[0].name}); unplug it first`);
-    const { behaviour, ...entry } = (device ?? {}) as PlugDevice;
-    if (behaviour !== undefined && (entry.descriptor === undefined || typeof behaviour?.attach !== 'function')) {
-      throw new ArgumentError(`plug: ${port.path}: device.behaviour: goes with "descriptor" and must be { attach(context) } (a model brings its own)`);
-    }
-    let built;
-    try {
-      built = resolveDevice(entry as TopologyDevice);
-    } catch (e) {
-      if (e instanceof TopologyError) throw new ArgumentError(`plug: ${port.path}: ${e.path ? `${e.path}: ` : ''}${e.problem}`);
-      throw e;
-    }
-    if (behaviour !== undefined) built = { ...built, behaviour };
-    if ((built.planes.config[0x0e] & 0x7f) !== 0) {
-      throw new ArgumentError(`plug: ${port.path}: device: only endpoints (header type 0) can be plugged; a bridge would need bus numbers firmware did not reserve`);
-    }
-    const path = this.addFunction({ below: port.path, dev: 0, fn: 0 }, built);
-    port.slot.present(true);
-    return path;
+    return this.hotplug.plug(slot, device);
   }
 
   /**
@@ -536,9 +459,7 @@ export class Bus {
    * or a function that is not in a hot-plug slot.
    */
   unplug(slot: string): void {
-    const port = this.hotplugPort('unplug', slot);
-    if (this.cardOf(port.path).length === 0) throw new ArgumentError(`unplug: the slot of ${port.path} is empty`);
-    this.ejectCard(port.path);
+    this.hotplug.unplug(slot);
   }
 
   /**
@@ -546,7 +467,7 @@ export class Bus {
    * Attention Button Pressed is set and the hot-plug interrupt follows if the guest enabled it.
    */
   pressAttentionButton(slot: string): void {
-    this.hotplugPort('pressAttentionButton', slot).slot.pressButton();
+    this.hotplug.pressAttentionButton(slot);
   }
 
   /**
@@ -556,9 +477,7 @@ export class Bus {
    * card is removed as by `unplug`. ArgumentError for an empty slot.
    */
   requestUnplug(slot: string): void {
-    const port = this.hotplugPort('requestUnplug', slot);
-    if (this.cardOf(port.path).length === 0) throw new ArgumentError(`requestUnplug: the slot of ${port.path} is empty`);
-    port.slot.requestRemoval();
+    this.hotplug.requestUnplug(slot);
   }
 
   /** Drops every table entry of a removed function; `parent` indexes are rebuilt by path. */
@@ -584,6 +503,8 @@ export class Bus {
 
   /** Device models' watches on config bytes (chipset registers), checked after config writes. */
   private readonly configWatch: ConfigWatch;
+  /** The hot-plug slots: what `plug`, `unplug` and friends do (src/hotplug/). */
+  private readonly hotplug: HotplugSlots;
   /** The ECAM windows: MMIO writes there are config writes. */
   private readonly ecamWindows: { base: number; end: number }[];
   /**
