@@ -15,6 +15,7 @@ import { TopologyError } from '../../src/errors.js';
 import type { Topology } from '../../src/topology/index.js';
 import { BACKENDS, cf8, ecam } from '../helpers/vpci.js';
 import type { Backend } from '../helpers/vpci.js';
+import { OP, records } from '../dispatch/helpers.js';
 
 const HOST = '00:00.0';
 const ISA = '00:01.0';
@@ -343,13 +344,13 @@ describe.each(BACKENDS)('piix3 PIRQ routing (%s)', (backend) => {
     bus.configWrite(ISA, PIRQRC + 1, 1, 10);
     bus.interrupts.intx('00:02.0', true);
     sink.reset();
-    const records = batch([
-      { op: IO_WRITE, size: 4, address: 0xcf8, value: cf8(0, 1, 0, PIRQRC) },
-      { op: IO_WRITE, size: 1, address: 0xcfc, value: 5 },
-      { op: IO_WRITE, size: 1, address: 0xcfd, value: 11 },
-      { op: MMIO_WRITE, size: 2, address: ecam(0, 1, 0, PIRQRC + 2), value: 0x0f0e },
+    const batch = records([
+      { op: OP.IO_WRITE, size: 4, address: 0xcf8, value: cf8(0, 1, 0, PIRQRC) },
+      { op: OP.IO_WRITE, size: 1, address: 0xcfc, value: 5 },
+      { op: OP.IO_WRITE, size: 1, address: 0xcfd, value: 11 },
+      { op: OP.MMIO_WRITE, size: 2, address: ecam(0, 1, 0, PIRQRC + 2), value: 0x0f0e },
     ]);
-    const r = bus.replay(records);
+    const r = bus.replay(batch);
     expect(Array.from(r.status)).toEqual([0, 0, 0, 0]);
     expect(routing(bus)).toEqual(expectedRouting([5, 11, 14, 15]));
     expect(bus.device<Piix3Instance>(ISA)!.pirqs).toEqual([5, 11, 14, 15]);
@@ -413,17 +414,3 @@ describe('piix3 routing across snapshot and restore', () => {
   });
 });
 
-// Batch records, layout v1 (docs/batch-records.md): op, size, flags, address, value.
-const MMIO_WRITE = 2;
-const IO_WRITE = 4;
-function batch(list: { op: number; size: number; address: number; value: number }[]): Uint8Array {
-  const out = new Uint8Array(list.length * 24);
-  const view = new DataView(out.buffer);
-  list.forEach((r, i) => {
-    view.setUint8(i * 24, r.op);
-    view.setUint8(i * 24 + 1, r.size);
-    view.setBigUint64(i * 24 + 8, BigInt(r.address), true);
-    view.setBigUint64(i * 24 + 16, BigInt(r.value), true);
-  });
-  return out;
-}

@@ -12,6 +12,7 @@ import { ArgumentError, TopologyError } from '../../src/errors.js';
 import { resolveTopology } from '../../src/topology/index.js';
 import { BACKENDS, cf8, ecam } from '../helpers/vpci.js';
 import type { Backend } from '../helpers/vpci.js';
+import { OP, records } from '../dispatch/helpers.js';
 
 const DEV = '00:02.0';
 const PATH = '0000:00:02.0';
@@ -155,23 +156,23 @@ describe.each(BACKENDS)('watchConfig: when the watcher is called (%s)', (backend
 
   it('a batch replay: once after the batch, however many records changed the bytes; not for a batch that changed none', async () => {
     const { bus, calls, seen } = await watched(backend, 0x60, 4);
-    bus.replay(batch([
-      { op: IO_WRITE, size: 4, address: 0xcf8, value: cf8(0, 2, 0, 0x60) },
-      { op: IO_WRITE, size: 1, address: 0xcfc, value: 1 },
-      { op: IO_WRITE, size: 1, address: 0xcfd, value: 2 },
-      { op: MMIO_WRITE, size: 2, address: ecam(0, 2, 0, 0x62), value: 0x0403 },
+    bus.replay(records([
+      { op: OP.IO_WRITE, size: 4, address: 0xcf8, value: cf8(0, 2, 0, 0x60) },
+      { op: OP.IO_WRITE, size: 1, address: 0xcfc, value: 1 },
+      { op: OP.IO_WRITE, size: 1, address: 0xcfd, value: 2 },
+      { op: OP.MMIO_WRITE, size: 2, address: ecam(0, 2, 0, 0x62), value: 0x0403 },
     ]));
     expect(calls()).toBe(1);
     expect(seen).toEqual([[1, 2, 3, 4]]);
-    bus.replay(batch([
-      { op: MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x64), value: 7 },
-      { op: MMIO_READ, size: 4, address: ecam(0, 2, 0, 0x60), value: 0 },
+    bus.replay(records([
+      { op: OP.MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x64), value: 7 },
+      { op: OP.MMIO_READ, size: 4, address: ecam(0, 2, 0, 0x60), value: 0 },
     ]));
     expect(calls()).toBe(1);
     // A batch that changes the bytes and changes them back is not a change.
-    bus.replay(batch([
-      { op: MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x60), value: 0 },
-      { op: MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x60), value: 0x04030201 },
+    bus.replay(records([
+      { op: OP.MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x60), value: 0 },
+      { op: OP.MMIO_WRITE, size: 4, address: ecam(0, 2, 0, 0x60), value: 0x04030201 },
     ]));
     expect(calls()).toBe(1);
   });
@@ -256,18 +257,3 @@ describe.each(BACKENDS)('routeIntx (%s)', (backend) => {
   });
 });
 
-// Batch records, layout v1 (docs/batch-records.md).
-const MMIO_READ = 1;
-const MMIO_WRITE = 2;
-const IO_WRITE = 4;
-function batch(list: { op: number; size: number; address: number; value: number | bigint }[]): Uint8Array {
-  const out = new Uint8Array(list.length * 24);
-  const view = new DataView(out.buffer);
-  list.forEach((r, i) => {
-    view.setUint8(i * 24, r.op);
-    view.setUint8(i * 24 + 1, r.size);
-    view.setBigUint64(i * 24 + 8, BigInt(r.address), true);
-    view.setBigUint64(i * 24 + 16, BigInt(r.value), true);
-  });
-  return out;
-}

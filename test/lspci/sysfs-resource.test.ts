@@ -2,18 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { DumpFormatError, parseFirecrackerInfo, parseSysfsResource } from '../../src/lspci/index.js';
 import { firecrackerCaptures } from './helpers/data.js';
+import { thrown } from '../helpers/thrown.js';
 
 const zero = '0x0000000000000000 0x0000000000000000 0x0000000000000000';
 
-function errorOf(f: () => unknown): DumpFormatError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DumpFormatError);
-    return e as DumpFormatError;
-  }
-  throw new Error('expected a DumpFormatError');
-}
+const errorOf = (f: () => unknown): DumpFormatError => thrown(DumpFormatError, f);
 
 describe('parseSysfsResource', () => {
   it('sizes BARs 0-5 and the ROM, skips unimplemented ones and keeps all flags', () => {

@@ -9,6 +9,7 @@ import {
 } from '../../src/trace/index.js';
 import { access } from './arbitraries.js';
 import { bare, readChunks } from './helpers.js';
+import { thrown } from '../helpers/thrown.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
 const bytes = (n: number, seed = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 37 + seed) & 0xff);
@@ -35,15 +36,7 @@ function joined(events: TraceEvent[]): TraceEvent[] {
   return out;
 }
 
-function errorOf(f: () => unknown): TraceFormatError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TraceFormatError);
-    return e as TraceFormatError;
-  }
-  throw new Error('no error');
-}
+const errorOf = (f: () => unknown): TraceFormatError => thrown(TraceFormatError, f);
 
 describe('binary memory records: writing', () => {
   it('a memwrite of N bytes is ceil(N/8) op-5 records, contiguous, data little-endian, and the header has flag bit 1', () => {

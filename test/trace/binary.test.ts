@@ -5,6 +5,7 @@ import {
 } from '../../src/trace/index.js';
 import { access } from './arbitraries.js';
 import { bare, readChunks } from './helpers.js';
+import { thrown } from '../helpers/thrown.js';
 
 const sample: TraceAccess[] = [
   { op: 'write', space: 'io', addr: 0xcf8n, size: 4, value: 0x80000000n },
@@ -12,15 +13,7 @@ const sample: TraceAccess[] = [
   { op: 'read', space: 'mmio', addr: 0xfe000000n, size: 8 },
 ];
 
-function errorOf(f: () => unknown): TraceFormatError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TraceFormatError);
-    return e as TraceFormatError;
-  }
-  throw new Error('no error');
-}
+const errorOf = (f: () => unknown): TraceFormatError => thrown(TraceFormatError, f);
 
 describe('binary trace', () => {
   it('has a 64-byte header and 24-byte records in batch layout 1', () => {
